@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Time whole-process `digest build` against Hugo on the same generated articles.
+
+Usage: python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 5] [--jobs N] [--work DIR]
+
+For each size the sites are generated once (cached in the work folder), then every run
+times Hugo and a cold digest build back to back, alternating which goes first, so both
+see the same machine state; digest's no-change and one-changed-sidecar rebuilds follow
+its cold build. Medians go to stdout and to benchmarks/results-<date>.md.
+Set-up: see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+# run.py sits beside generate.py; importing it (rather than shelling out) lets the cache
+# stamp include the generator's own hash and reuses its YAML dumper for the sidecar edit.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generate  # noqa: E402
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+TIME_BIN = Path("/usr/bin/time")
+SETUP_COMMAND = "apt-get update && apt-get install -y hugo time"
+EDIT_MARKER = "benchmarkedit"  # a word no corpus article contains, to find it in the output
+STDERR_TAIL_LINES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One whole-process run: wall seconds, peak RSS and how it ended."""
+
+    seconds: float
+    rss_mib: float
+    returncode: int
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass(slots=True)
+class SizeResult:
+    """Every measurement for one N, plus what went wrong, if anything."""
+
+    n: int
+    generation_seconds: float | None = None
+    hugo: list[Measurement] = field(default_factory=list)
+    cold: list[Measurement] = field(default_factory=list)
+    nochange: list[Measurement] = field(default_factory=list)
+    sidecar: list[Measurement] = field(default_factory=list)
+    hugo_pages: int = 0
+    digest_pages: int = 0
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring
+
+
+def measure(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Measurement:
+    """Run cmd under /usr/bin/time -v; wall time from perf_counter, peak RSS from time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as report:
+        report_path = Path(report.name)
+    try:
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [str(TIME_BIN), "-v", "-o", str(report_path), *cmd],
+                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True, errors="replace", timeout=timeout, check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+            return Measurement(timeout, 0.0, -1, f"timed out after {timeout:.0f} s\n{stderr}")
+        seconds = time.perf_counter() - started
+        timing = report_path.read_text(errors="replace")
+    finally:
+        report_path.unlink(missing_ok=True)
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", timing)
+    rss_mib = int(match.group(1)) / 1024 if match else 0.0
+    return Measurement(seconds, rss_mib, proc.returncode, proc.stderr)
+
+
+def remove(path: Path) -> None:
+    """Delete a file or folder if it is there (cold builds start from nothing)."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def count_html(folder: Path) -> int:
+    """HTML files in a built site: a rough check that both tools built the same shape."""
+    return sum(1 for _ in folder.rglob("*.html")) if folder.is_dir() else 0
+
+
+def tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
+    """The last lines of a stream: where Python tracebacks and click errors end up."""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------------------------------
+# Set-up
+
+
+def require_tools() -> str:
+    """Return hugo's version line; exit 2 naming the set-up command if a tool is missing."""
+    missing = [name for name, ok in (("hugo", shutil.which("hugo")), ("/usr/bin/time",
+               TIME_BIN.is_file() and os.access(TIME_BIN, os.X_OK))) if not ok]
+    if missing:
+        sys.exit(
+            f"error: {' and '.join(missing)} not found. Set up with:\n  {SETUP_COMMAND}\n"
+            "(see benchmarks/README.md)"
+        )
+    out = subprocess.run(
+        ["hugo", "version"], capture_output=True, text=True, check=False, timeout=60
+    )
+    return out.stdout.strip() or out.stderr.strip()
+
+
+def digest_command(override: str | None) -> tuple[list[str], dict[str, str], str]:
+    """The digest command, its environment and a note on where it came from.
+
+    The installed console script is what users run; without it (package not installed
+    yet) run the CLI from this checkout so the benchmark still works in a fresh clone.
+    """
+    env = dict(os.environ)
+    if override:
+        return shlex.split(override), env, f"--digest-cmd {override!r}"
+    exe = shutil.which("digest")
+    if exe:
+        return [exe], env, exe
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    code = "import sys; from digest.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", code], env, f"{sys.executable} -c <digest.cli.main> (not installed)"
+
+
+def generator_fingerprint() -> str:
+    """Hash of generate.py, so a changed generator invalidates cached sites."""
+    return hashlib.sha256((BENCH_DIR / "generate.py").read_bytes()).hexdigest()[:16]
+
+
+def prepare_sites(
+    n: int, work: Path, seed: int, corpus: Path | None, hugo_version: str
+) -> tuple[Path, Path, float | None]:
+    """Generate (or reuse) the digest and Hugo sites for n; return their folders."""
+    root = work / f"n{n}-seed{seed}"
+    digest_dir, hugo_dir = root / "digest", root / "hugo"
+    stamp_path = root / "generated.json"
+    stamp = {
+        "n": n, "seed": seed, "generator": generator_fingerprint(),
+        "corpus": str(generate.find_corpus(corpus)), "hugo": hugo_version,
+    }
+    if stamp_path.is_file() and json.loads(stamp_path.read_text()) == stamp:
+        log(f"N={n}: reusing sites in {root}")
+        return digest_dir, hugo_dir, None
+    log(f"N={n}: generating sites in {root}")
+    remove(root)
+    root.mkdir(parents=True)
+    report = generate.generate(
+        n, digest_dir, seed=seed, corpus_dir=corpus, hugo_dir=hugo_dir, force=True
+    )
+    stamp_path.write_text(json.dumps(stamp, indent=2) + "\n")
+    log(f"N={n}: generated {report.words} words in {report.seconds:.2f} s")
+    return digest_dir, hugo_dir, report.seconds
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout carries only the results table."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# One size
+
+
+def edit_one_sidecar(sidecar: Path) -> bytes:
+    """Append a word to the sidecar's summary; return the original bytes to restore."""
+    original = sidecar.read_bytes()
+    data = yaml.safe_load(original)
+    data["summary"] = f"{data['summary']} {EDIT_MARKER}"
+    sidecar.write_text(generate.dump_yaml(data), encoding="utf-8")
+    return original
+
+
+def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResult:
+    """Run the paired measurements for one site size."""
+    result = SizeResult(n)
+    digest_dir, hugo_dir, result.generation_seconds = prepare_sites(
+        n, args.work, args.seed, args.corpus, hugo_version
+    )
+    root = digest_dir.parent
+    hugo_out, digest_out = root / "out-hugo", root / "out-digest"
+    cmd, env, _ = digest_command(args.digest_cmd)
+    build = [*cmd, "build", "--output", str(digest_out)]
+    if args.jobs:
+        build += ["--jobs", str(args.jobs)]
+    hugo_cmd = ["hugo", "--quiet", "-s", str(hugo_dir), "-d", str(hugo_out)]
+    # The middle article: neither first nor last in any sorted listing.
+    stems = sorted(p.stem for p in (digest_dir / "content" / "articles").glob("*.yaml"))
+    edited = digest_dir / "content" / "articles" / f"{stems[len(stems) // 2]}.yaml"
+    digest_broken = False
+
+    def run_hugo(i: int) -> None:
+        remove(hugo_out)
+        m = measure(hugo_cmd, cwd=hugo_dir, env=dict(os.environ), timeout=args.timeout)
+        log(f"N={n} run {i}: hugo {m.seconds:.2f} s {m.rss_mib:.0f} MiB rc={m.returncode}")
+        result.hugo.append(m)
+        if not m.ok:
+            result.failures.append(f"hugo run {i} exited {m.returncode}:\n{tail(m.stderr)}")
+
+    def run_digest(i: int) -> None:
+        nonlocal digest_broken
+        if digest_broken:
+            return  # a build that failed once fails again; don't spend the runs on it
+        remove(digest_out)
+        remove(digest_dir / ".digest-cache")
+        cold = measure(build, cwd=digest_dir, env=env, timeout=args.timeout)
+        log(f"N={n} run {i}: digest cold {cold.seconds:.2f} s {cold.rss_mib:.0f} MiB "
+            f"rc={cold.returncode}")
+        if not cold.ok:
+            digest_broken = True
+            result.failures.append(
+                f"digest build (cold, run {i}) exited {cold.returncode}: "
+                f"{shlex.join(build)}\n{tail(cold.stderr)}"
+            )
+            return
+        result.cold.append(cold)
+        again = measure(build, cwd=digest_dir, env=env, timeout=args.timeout)
+        log(f"N={n} run {i}: digest no-change {again.seconds:.2f} s rc={again.returncode}")
+        if again.ok:
+            result.nochange.append(again)
+        else:
+            result.failures.append(f"digest no-change rebuild, run {i}:\n{tail(again.stderr)}")
+        original = edit_one_sidecar(edited)
+        try:
+            one = measure(build, cwd=digest_dir, env=env, timeout=args.timeout)
+        finally:
+            edited.write_bytes(original)  # the cached site must stay as generated
+        log(f"N={n} run {i}: digest one-sidecar {one.seconds:.2f} s rc={one.returncode}")
+        if one.ok:
+            result.sidecar.append(one)
+            page = digest_out / "articles" / edited.stem / "index.html"
+            if page.is_file() and EDIT_MARKER not in page.read_text(errors="replace"):
+                result.warnings.append(
+                    f"run {i}: the edited summary is not in {page} after the one-sidecar rebuild"
+                )
+        else:
+            result.failures.append(f"digest one-sidecar rebuild, run {i}:\n{tail(one.stderr)}")
+
+    for i in range(1, args.runs + 1):
+        # Alternate the order so neither tool always inherits the other's warm caches.
+        order = (run_hugo, run_digest) if i % 2 == 1 else (run_digest, run_hugo)
+        for step in order:
+            step(i)
+    result.hugo_pages = count_html(hugo_out)
+    result.digest_pages = count_html(digest_out) if result.cold else 0
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Reporting
+
+
+def median(values: Sequence[Measurement], attr: str = "seconds") -> float | None:
+    """Median of successful runs, or None when there were none."""
+    good = [getattr(m, attr) for m in values if m.ok]
+    return statistics.median(good) if good else None
+
+
+def fmt(value: float | None, spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
+
+
+def results_table(results: Sequence[SizeResult]) -> str:
+    """The Markdown table the issue asks for, one row per N."""
+    lines = [
+        "| N | Hugo s | Hugo MiB | digest cold s | digest MiB | digest/Hugo | "
+        "digest ms/article | Hugo ms/article | no-change s (×cold) | one-sidecar s (×cold) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        hugo_s, cold_s = median(r.hugo), median(r.cold)
+        nochange_s, sidecar_s = median(r.nochange), median(r.sidecar)
+        per_digest = None if cold_s is None else cold_s / r.n * 1000
+        per_hugo = None if hugo_s is None else hugo_s / r.n * 1000
+        lines.append(
+            f"| {r.n:,} | {fmt(hugo_s)} | {fmt(median(r.hugo, 'rss_mib'), '.0f')} | "
+            f"{fmt(cold_s) if r.cold else 'failed'} | {fmt(median(r.cold, 'rss_mib'), '.0f')} | "
+            f"{ratio(cold_s, hugo_s)} | {fmt(per_digest)} | {fmt(per_hugo)} | "
+            f"{fmt(nochange_s)} ({ratio(nochange_s, cold_s)}) | "
+            f"{fmt(sidecar_s)} ({ratio(sidecar_s, cold_s)}) |"
+        )
+    return "\n".join(lines)
+
+
+def raw_runs(results: Sequence[SizeResult]) -> str:
+    """Every measurement, so a reader can see the spread behind each median."""
+    lines = ["| N | what | seconds per run | peak MiB per run |", "|---:|---|---|---|"]
+    for r in results:
+        for name, runs in (("hugo", r.hugo), ("digest cold", r.cold),
+                           ("digest no-change", r.nochange), ("digest one-sidecar", r.sidecar)):
+            if runs:
+                secs = ", ".join(f"{m.seconds:.2f}" for m in runs)
+                mibs = ", ".join(f"{m.rss_mib:.0f}" for m in runs)
+                lines.append(f"| {r.n:,} | {name} | {secs} | {mibs} |")
+    return "\n".join(lines)
+
+
+def machine_description() -> str:
+    """CPU, cores and memory: enough to compare results files from different machines."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        found = re.search(r"model name\s*:\s*(.+)", info)
+        cpu = found.group(1).strip() if found else cpu
+        mem = re.search(r"MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text())
+        memory = f", {int(mem.group(1)) / 1024 / 1024:.1f} GiB RAM" if mem else ""
+    except OSError:
+        memory = ""
+    return f"{cpu}, {os.cpu_count()} logical CPUs{memory}, {platform.platform()}"
+
+
+def digest_version(args: argparse.Namespace) -> str:
+    cmd, env, origin = digest_command(args.digest_cmd)
+    try:
+        out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, env=env,
+                             cwd=REPO_ROOT, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable ({exc}); command: {origin}"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    version = text[-1] if out.returncode == 0 and text else f"--version failed (rc {out.returncode})"
+    return f"{version}; command: {origin}"
+
+
+def report(results: Sequence[SizeResult], args: argparse.Namespace, hugo_version: str) -> str:
+    """The whole Markdown report: settings, the table, raw runs and any failures."""
+    jobs = f"--jobs {args.jobs}" if args.jobs else "digest's default"
+    parts = [
+        f"# digest vs Hugo, {dt.date.today().isoformat()}",
+        "",
+        f"- machine: {machine_description()}",
+        f"- Hugo: {hugo_version}",
+        f"- digest: {digest_version(args)} ({jobs})",
+        f"- Python {platform.python_version()}; seed {args.seed}; {args.runs} paired runs "
+        "per size, medians of successful runs; whole process under `/usr/bin/time -v`",
+        "",
+        results_table(results),
+        "",
+        "Output HTML files (shape check): "
+        + "; ".join(f"N={r.n:,}: Hugo {r.hugo_pages}, digest {r.digest_pages}" for r in results),
+        "",
+        "Site generation (when not cached): "
+        + "; ".join(f"N={r.n:,}: {fmt(r.generation_seconds)} s" for r in results),
+        "",
+        "## Every run",
+        "",
+        raw_runs(results),
+    ]
+    problems = [(r.n, text) for r in results for text in r.failures + r.warnings]
+    if problems:
+        parts += ["", "## Failures and warnings", ""]
+        for n, text in problems:
+            parts += [f"N={n:,}:", "", "```", text, "```", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; exit 1 when any build failed, 2 when set-up is missing."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,5000,10000",
+                        help="comma-separated article counts (default 1000,5000,10000)")
+    parser.add_argument("--runs", type=int, default=5, help="paired runs per size (default 5)")
+    parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to digest build")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/digest-bench"),
+                        help="where sites and outputs are kept (default /tmp/digest-bench)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--corpus", type=Path, default=None, help="Wikinews corpus folder")
+    parser.add_argument("--digest-cmd", default=None,
+                        help="how to run digest (default: `digest` on PATH, else this checkout)")
+    parser.add_argument("--timeout", type=float, default=1800.0,
+                        help="seconds before one build counts as failed (default 1800)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="report path (default benchmarks/results-<date>.md)")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
+    if not sizes or min(sizes) < 1 or args.runs < 1:
+        parser.error("--sizes and --runs must be positive")
+
+    hugo_version = require_tools()
+    args.work = args.work.resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
+    log(f"Hugo: {hugo_version}")
+    results = [bench_size(n, args, hugo_version) for n in sizes]
+
+    text = report(results, args, hugo_version)
+    print(results_table(results))
+    for r in results:
+        for failure in r.failures:
+            print(f"\nN={r.n:,}: {failure}", file=sys.stderr)
+        for warning in r.warnings:
+            print(f"\nN={r.n:,}: warning: {warning}", file=sys.stderr)
+    out = args.results or BENCH_DIR / f"results-{dt.date.today().isoformat()}.md"
+    out.write_text(text, encoding="utf-8")
+    log(f"\nwrote {out}")
+    return 1 if any(r.failures for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,723 @@
+"""Anchors: find TextQuoteSelector quotes in rendered article HTML and wrap them in <mark>."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import cached_property
+from itertools import pairwise
+
+# markdown-it output is well-formed and escapes "<" in text and attribute values, so a
+# regex tokenizer is safe and far faster than html.parser. Comments may contain ">", and
+# a lone "<" (possible in raw HTML) is kept as text rather than swallowing what follows.
+_TOKEN_RE = re.compile(r"<!--.*?-->|<[A-Za-z/!?][^>]*>|[^<]+|<", re.DOTALL)
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)")
+# The same pattern html.unescape uses, so unescaping match by match equals unescaping
+# the whole string, and each decoded character can keep its source offset.
+_CHARREF_RE = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+_WS_RE = re.compile(r"\s+")
+_ATTR_NAME_RE = re.compile(r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
+
+
+def _names(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_BLOCK_TAGS = _names(
+    "address article aside blockquote caption dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr legend li main menu "
+    "nav ol p pre search section summary table tbody td tfoot th thead tr ul"
+)
+_VOID_TAGS = _names("area base br col embed hr img input keygen link meta param source track wbr")
+
+_CHAR_MAP = {
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`", "'"),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    "\u2026": "...",
+}
+_TRANSLATE = str.maketrans(_CHAR_MAP)
+
+_CLOSEST_WIDTH = 120
+_MAX_SUGGESTED_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """A W3C TextQuoteSelector: the exact text, optionally with the text around it."""
+
+    exact: str
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A range of offsets into AnnotatedHtml.text (end exclusive)."""
+
+    start: int
+    end: int
+
+
+class AnchorError(Exception):
+    """An anchor that cannot be placed; str() reads as one sentence: message; hint."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(f"{message}; {hint}" if hint else message)
+        self.message = message
+        self.hint = hint
+
+
+class AnchorNotFound(AnchorError):
+    """No occurrence of the anchor qualifies; `closest` is the most similar passage."""
+
+    def __init__(self, message: str, hint: str, closest: str) -> None:
+        super().__init__(message, hint)
+        self.closest = closest
+
+
+class AnchorAmbiguous(AnchorError):
+    """Several occurrences qualify; `suggestion` says how to pick the first one."""
+
+    def __init__(self, message: str, hint: str, count: int, suggestion: str) -> None:
+        super().__init__(message, hint)
+        self.count = count
+        self.suggestion = suggestion
+
+
+def normalize(text: str) -> str:
+    """NFC, typographic quotes/dashes/ellipsis to ASCII, whitespace runs to one space."""
+    return _WS_RE.sub(" ", unicodedata.normalize("NFC", text).translate(_TRANSLATE))
+
+
+def plain_text(html: str) -> str:
+    """The plain text of rendered article HTML, blocks separated by blank lines."""
+    return AnnotatedHtml(html).text
+
+
+# --- the text model -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """One text node: where its decoded text sits in `text`, and how to split its source."""
+
+    token: int
+    start: int
+    source: str
+    decoded: str
+    # Source offset of each decoded character; None when decoding changed nothing.
+    offsets: tuple[int, ...] | None
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.decoded)
+
+    def source_at(self, local: int) -> int:
+        """Source offset of the boundary before decoded character `local`."""
+        if self.offsets is None:
+            return local
+        return len(self.source) if local == len(self.decoded) else self.offsets[local]
+
+
+@dataclass(frozen=True, slots=True)
+class _TextModel:
+    text: str
+    segments: list[_Segment]
+    segment_starts: list[int]
+    block_spans: list[tuple[int, int]]
+    block_end_tokens: list[int]
+
+
+def _parse_tag(token: str) -> tuple[str, str] | None:
+    """(kind, lower-case name) of a tag token, kind in open/close/void/other; None for text."""
+    if len(token) < 2 or token[0] != "<":
+        return None
+    match = _TAG_RE.match(token)
+    if match is None:
+        return "other", ""
+    name = match.group(2).lower()
+    if match.group(1):
+        return "close", name
+    if name in _VOID_TAGS or token.endswith("/>"):
+        return "void", name
+    return "open", name
+
+
+def _is_block_tag(token: str) -> bool:
+    tag = _parse_tag(token)
+    return tag is not None and tag[1] in _BLOCK_TAGS
+
+
+def _decode(source: str) -> tuple[str, tuple[int, ...] | None]:
+    """Unescape a text node, remembering the source offset of every decoded character."""
+    if "&" not in source:
+        return source, None
+    parts: list[str] = []
+    offsets: list[int] = []
+    position = 0
+    for match in _CHARREF_RE.finditer(source):
+        parts.append(source[position : match.start()])
+        offsets.extend(range(position, match.start()))
+        piece, piece_offsets = _decode_reference(match.group(), match.start())
+        parts.append(piece)
+        offsets.extend(piece_offsets)
+        position = match.end()
+    parts.append(source[position:])
+    offsets.extend(range(position, len(source)))
+    return "".join(parts), tuple(offsets)
+
+
+def _decode_reference(reference: str, at: int) -> tuple[str, list[int]]:
+    decoded = html.unescape(reference)
+    if decoded == reference:
+        return decoded, list(range(at, at + len(reference)))
+    # A legacy entity without ";" decodes as entity + literal rest ("&ampx" -> "&x"):
+    # the rest keeps its own offsets, everything else points at the "&".
+    rest = 0
+    while rest < len(decoded) - 1 and decoded[-1 - rest] == reference[-1 - rest]:
+        rest += 1
+    head = len(decoded) - rest
+    tail_start = at + len(reference) - rest
+    return decoded, [at] * head + list(range(tail_start, tail_start + rest))
+
+
+class _ModelBuilder:
+    """Walks the tokens once to build the plain text and its map back to the source."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.parts: list[str] = []
+        self.length = 0
+        self.segments: list[_Segment] = []
+        self.block_spans: list[tuple[int, int]] = []
+        self.block_end_tokens: list[int] = []
+        # Open element names; closing pops to the matching name so that an unclosed
+        # inline tag in raw HTML cannot swallow the rest of the article into one block.
+        self.stack: list[str] = []
+        self.block_start = -1
+        self.pending = ""
+
+    def build(self) -> _TextModel:
+        for index, token in enumerate(self.tokens):
+            tag = _parse_tag(token)
+            if tag is None:
+                self._text(index, token)
+            elif tag[0] != "other":
+                self._tag(index, *tag)
+        if self.stack:
+            self._end_block(len(self.tokens) - 1)
+        return _TextModel(
+            text="".join(self.parts),
+            segments=self.segments,
+            segment_starts=[segment.start for segment in self.segments],
+            block_spans=self.block_spans,
+            block_end_tokens=self.block_end_tokens,
+        )
+
+    def _tag(self, index: int, kind: str, name: str) -> None:
+        if not self.stack:
+            if kind == "close":
+                return  # a stray closing tag between blocks holds no text
+            self._begin_block()
+        elif name in _BLOCK_TAGS and self.block_start >= 0:
+            # Two list items or paragraphs of one quote must not glue their words.
+            self.pending = "\n"
+        if kind == "open":
+            self.stack.append(name)
+        elif kind == "close" and name in self.stack:
+            while self.stack.pop() != name:
+                pass
+        if not self.stack:
+            self._end_block(index)
+
+    def _text(self, index: int, token: str) -> None:
+        if token.isspace() and (not self.stack or self._between_blocks(index)):
+            return
+        if not self.stack:
+            self._begin_block()
+        decoded, offsets = _decode(token)
+        if self.pending:
+            self._append(self.pending)
+            self.pending = ""
+        if self.block_start < 0:
+            self.block_start = self.length
+        self.segments.append(_Segment(index, self.length, token, decoded, offsets))
+        self._append(decoded)
+        if not self.stack:
+            self._end_block(index)
+
+    def _between_blocks(self, index: int) -> bool:
+        before = self.tokens[index - 1] if index > 0 else ""
+        after = self.tokens[index + 1] if index + 1 < len(self.tokens) else ""
+        return _is_block_tag(before) or _is_block_tag(after)
+
+    def _begin_block(self) -> None:
+        self.block_start = -1
+        self.pending = "\n\n" if self.length else ""
+
+    def _end_block(self, index: int) -> None:
+        start = self.length if self.block_start < 0 else self.block_start
+        self.block_spans.append((start, self.length))
+        self.block_end_tokens.append(index)
+        self.block_start = -1
+
+    def _append(self, text: str) -> None:
+        self.parts.append(text)
+        self.length += len(text)
+
+
+# --- normalised text with a map back --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Normalized:
+    """Normalised text; character i came from original text[starts[i]:ends[i]]."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def original_span(self, start: int, end: int) -> Span:
+        return Span(self.starts[start], self.ends[end - 1])
+
+
+def _nfc_units(text: str) -> Iterable[tuple[str, int, int]]:
+    """(NFC text, original start, original end) units whose concatenation is NFC(text)."""
+    if unicodedata.is_normalized("NFC", text):
+        return ((char, index, index + 1) for index, char in enumerate(text))
+    return _nfc_clusters(text)
+
+
+def _nfc_clusters(text: str) -> Iterator[tuple[str, int, int]]:
+    start = 0
+    for index in range(1, len(text) + 1):
+        if index < len(text) and _composes(text[start:index], text[index]):
+            continue
+        yield unicodedata.normalize("NFC", text[start:index]), start, index
+        start = index
+
+
+def _composes(cluster: str, char: str) -> bool:
+    # Combining marks attach to their base; some starters (Hangul jamo) compose too.
+    if unicodedata.combining(char):
+        return True
+    return not unicodedata.is_normalized("NFC", unicodedata.normalize("NFC", cluster) + char)
+
+
+def _normalize_mapped(text: str) -> _Normalized:
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    in_space = False
+    for unit, start, end in _nfc_units(text):
+        for char in unit:
+            if char.isspace():
+                if in_space:
+                    ends[-1] = end
+                    continue
+                in_space = True
+                char = " "
+            else:
+                in_space = False
+            for out in _CHAR_MAP.get(char, char):
+                chars.append(out)
+                starts.append(start)
+                ends.append(end)
+    return _Normalized("".join(chars), starts, ends)
+
+
+# --- matching -------------------------------------------------------------------------
+
+
+def _occurrences(text: str, exact: str) -> list[int]:
+    positions: list[int] = []
+    position = text.find(exact)
+    while position >= 0:
+        positions.append(position)
+        position = text.find(exact, position + 1)
+    return positions
+
+
+def _qualifies(text: str, position: int, length: int, prefix: str, suffix: str) -> bool:
+    """Does the occurrence have the prefix before and suffix after, spaces at the junction aside?"""
+    if prefix:
+        before = position - 1 if position and text[position - 1] == " " else position
+        if not text.endswith(prefix, 0, before):
+            return False
+    if suffix:
+        after = position + length
+        if text.startswith(" ", after):
+            after += 1
+        return text.startswith(suffix, after)
+    return True
+
+
+def _count_qualifying(
+    text: str, positions: list[int], length: int, prefix: str, suffix: str
+) -> int:
+    return sum(_qualifies(text, position, length, prefix, suffix) for position in positions)
+
+
+def _words_before(text: str, position: int, count: int) -> str | None:
+    before = text[max(0, position - 400) : position]
+    words = before.rstrip(" ").split(" ")
+    if not words[0] or count > len(words):
+        return None
+    return " ".join(words[-count:]) + (" " if before.endswith(" ") else "")
+
+
+def _words_after(text: str, position: int, count: int) -> str | None:
+    after = text[position : position + 400]
+    words = after.lstrip(" ").split(" ")
+    if not words[0] or count > len(words):
+        return None
+    return (" " if after.startswith(" ") else "") + " ".join(words[:count])
+
+
+def _unique_context(
+    text: str, positions: list[int], first: int, length: int, context: tuple[str, str]
+) -> tuple[str, int, int] | None:
+    """("prefix"|"suffix", start, end): the fewest whole words singling out `first`."""
+    prefix, suffix = context
+    for count in range(1, _MAX_SUGGESTED_WORDS + 1):
+        words = _words_before(text, first, count)
+        if words is None:
+            break
+        if _count_qualifying(text, positions, length, words.rstrip(" "), suffix) == 1:
+            return "prefix", first - len(words), first
+    end = first + length
+    for count in range(1, _MAX_SUGGESTED_WORDS + 1):
+        words = _words_after(text, end, count)
+        if words is None:
+            break
+        if _count_qualifying(text, positions, length, prefix, words.lstrip(" ")) == 1:
+            return "suffix", end, end + len(words)
+    return None
+
+
+def _closest_window(text: str, exact: str) -> tuple[int, int]:
+    """The window of the text, as long as `exact`, that difflib finds most similar to it."""
+    size = len(exact)
+    if len(text) <= size:
+        return 0, len(text)
+    candidates = _seed_starts(text, exact) or [_longest_match_start(text, exact)]
+
+    def score(start: int) -> tuple[float, int]:
+        window = text[start : start + size]
+        return SequenceMatcher(None, window, exact, autojunk=False).ratio(), -start
+
+    best = max(candidates, key=score)
+    return best, best + size
+
+
+def _seed_starts(text: str, exact: str, limit: int = 8) -> list[int]:
+    # Chunks of the exact text found verbatim vote for where the exact would start, so
+    # only a handful of windows are scored instead of sliding over the whole article.
+    chunk_size = max(3, min(8, len(exact) // 3))
+    last_start = len(text) - len(exact)
+    votes: Counter[int] = Counter()
+    for offset in range(0, len(exact) - chunk_size + 1, chunk_size):
+        chunk = exact[offset : offset + chunk_size]
+        for hit in _occurrences(text, chunk)[:32]:
+            votes[min(max(hit - offset, 0), last_start)] += 1
+    return [start for start, _ in votes.most_common(limit)]
+
+
+def _longest_match_start(text: str, exact: str) -> int:
+    matcher = SequenceMatcher(None, text, exact, autojunk=False)
+    match = matcher.find_longest_match(0, len(text), 0, len(exact))
+    return min(max(match.a - match.b, 0), len(text) - len(exact))
+
+
+def _widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    limit = 20
+    while start > 0 and text[start - 1] != " " and limit:
+        start, limit = start - 1, limit - 1
+    limit = 20
+    while end < len(text) and text[end] != " " and limit:
+        end, limit = end + 1, limit - 1
+    while start < end and text[start] == " ":
+        start += 1
+    while end > start and text[end - 1] == " ":
+        end -= 1
+    return start, end
+
+
+def _shorten(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _quoted(text: str) -> str:
+    return f'"{_shorten(text, 80)}"'
+
+
+def _context_phrase(prefix: str, suffix: str) -> str:
+    """' after "p" and before "s"' for the qualifiers given, '' when none."""
+    words = [
+        f"after {_quoted(prefix)}" if prefix else "",
+        f"before {_quoted(suffix)}" if suffix else "",
+    ]
+    phrase = " and ".join(word for word in words if word)
+    return f" {phrase}" if phrase else ""
+
+
+# --- marks ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    start: int
+    end: int
+    order: int
+    first_tag: str
+    later_tag: str
+    after_html: str
+
+    @property
+    def nesting_key(self) -> tuple[int, int, int]:
+        # Earlier start is outer; at equal start the longer mark is outer.
+        return self.start, -self.end, self.order
+
+
+def _mark_tags(element_id: str, css_class: str, attrs: dict[str, str]) -> tuple[str, str]:
+    """Opening tags for the first piece (with the id) and for later pieces (without)."""
+    for name in attrs:
+        if not _ATTR_NAME_RE.match(name) or name.lower() in ("id", "class"):
+            raise ValueError(f"invalid mark attribute name: {name!r}")
+    shared = "".join(f' {name}="{html.escape(value, quote=True)}"' for name, value in attrs.items())
+    if css_class:
+        shared = f' class="{html.escape(css_class, quote=True)}"' + shared
+    first = f' id="{html.escape(element_id, quote=True)}"' if element_id else ""
+    return f"<mark{first}{shared}>", f"<mark{shared}>"
+
+
+@dataclass(slots=True)
+class _SegmentWriter:
+    """Splits one text node at mark boundaries and nests the mark pieces consistently."""
+
+    segment: _Segment
+    marks: list[_Mark]
+    opened: set[int]
+    out: list[str] = field(default_factory=list)
+    stack: list[_Mark] = field(default_factory=list)
+
+    def write(self) -> str:
+        start, end = self.segment.start, self.segment.end
+        cuts = {start, end}
+        for mark in self.marks:
+            cuts.update(cut for cut in (mark.start, mark.end) if start < cut < end)
+        for run_start, run_end in pairwise(sorted(cuts)):
+            self._switch(run_start, [m for m in self.marks if m.start <= run_start < m.end])
+            self.out.append(self._source(run_start, run_end))
+        self._switch(end, [])
+        return "".join(self.out)
+
+    def _switch(self, position: int, wanted: list[_Mark]) -> None:
+        keep = 0
+        while keep < min(len(self.stack), len(wanted)) and self.stack[keep] is wanted[keep]:
+            keep += 1
+        closing = self.stack[keep:]
+        self.out.extend("</mark>" for _ in closing)
+        # Side notes follow the last piece of their mark, outside every mark closed with it.
+        self.out.extend(m.after_html for m in reversed(closing) if m.end == position)
+        for mark in wanted[keep:]:
+            self.out.append(mark.later_tag if mark.order in self.opened else mark.first_tag)
+            self.opened.add(mark.order)
+        self.stack = wanted
+
+    def _source(self, start: int, end: int) -> str:
+        segment = self.segment
+        local_start, local_end = start - segment.start, end - segment.start
+        return segment.source[segment.source_at(local_start) : segment.source_at(local_end)]
+
+
+# --- the public class -----------------------------------------------------------------
+
+
+class AnnotatedHtml:
+    """Rendered article HTML whose plain text can be searched and marked up."""
+
+    def __init__(self, html: str) -> None:
+        self._html = html
+        self._tokens: list[str] = _TOKEN_RE.findall(html)
+        self._marks: list[_Mark] = []
+        self._after_block: dict[int, list[str]] = {}
+        self._ids: set[str] = set()
+
+    @cached_property
+    def _model(self) -> _TextModel:
+        # Built on first use: articles without annotations never pay for it.
+        return _ModelBuilder(self._tokens).build()
+
+    @cached_property
+    def _normalized(self) -> _Normalized:
+        return _normalize_mapped(self._model.text)
+
+    @property
+    def text(self) -> str:
+        """Text content with entities decoded; top-level blocks separated by blank lines."""
+        return self._model.text
+
+    def locate(self, selector: Selector) -> Span:
+        """The span of the one occurrence of the selector; raise AnchorError otherwise."""
+        exact = normalize(selector.exact).strip()
+        if not exact:
+            raise AnchorNotFound("empty anchor text", "give the exact words to anchor on", "")
+        prefix = normalize(selector.prefix).rstrip(" ")
+        suffix = normalize(selector.suffix).lstrip(" ")
+        norm = self._normalized
+        positions = _occurrences(norm.text, exact)
+        hits = [p for p in positions if _qualifies(norm.text, p, len(exact), prefix, suffix)]
+        if len(hits) == 1:
+            return norm.original_span(hits[0], hits[0] + len(exact))
+        if not hits:
+            raise self._not_found(selector.exact.strip(), exact, positions, (prefix, suffix))
+        context = _context_phrase(prefix, suffix)
+        suggestion = self._suggestion(positions, hits[0], len(exact), (prefix, suffix))
+        raise AnchorAmbiguous(
+            f"{_quoted(selector.exact.strip())} occurs {len(hits)} times in the article{context}",
+            f"{suggestion} to pick the first occurrence",
+            len(hits),
+            suggestion,
+        )
+
+    def _suggestion(
+        self, positions: list[int], first: int, length: int, context: tuple[str, str]
+    ) -> str:
+        norm = self._normalized
+        found = _unique_context(norm.text, positions, first, length, context)
+        if found is None:
+            return "add a longer prefix or suffix"
+        kind, start, end = found
+        # Quote the article's own characters (curly quotes and all), whitespace collapsed.
+        words = _WS_RE.sub(" ", self.text[norm.starts[start] : norm.ends[end - 1]])
+        given = context[0] if kind == "prefix" else context[1]
+        return f'{"use" if given else "add"} {kind}: "{words}"'
+
+    def _not_found(
+        self, shown: str, exact: str, positions: list[int], context: tuple[str, str]
+    ) -> AnchorNotFound:
+        norm = self._normalized
+        if positions:
+            # The words are there, only the prefix/suffix is off: show the real context.
+            start, end = self._best_context(positions, len(exact), context)
+            message = f"{_quoted(shown)} occurs in the article, but not{_context_phrase(*context)}"
+        else:
+            start, end = _closest_window(norm.text, exact)
+            message = f"quote not found in the article: {_quoted(shown)}"
+        start, end = _widen_to_words(norm.text, start, end)
+        closest = ""
+        if start < end:
+            original = self.text[norm.starts[start] : norm.ends[end - 1]]
+            closest = _shorten(_WS_RE.sub(" ", original), _CLOSEST_WIDTH)
+        hint = (
+            f'closest passage in the article: "{closest}"' if closest else "the article has no text"
+        )
+        return AnchorNotFound(message, hint, closest)
+
+    def _best_context(
+        self, positions: list[int], length: int, context: tuple[str, str]
+    ) -> tuple[int, int]:
+        """The occurrence whose real surroundings look most like the given prefix/suffix."""
+        text = self._normalized.text
+        prefix, suffix = context
+
+        def window(position: int) -> tuple[int, int]:
+            start = max(0, position - len(prefix) - 1)
+            return start, min(len(text), position + length + len(suffix) + 1)
+
+        def score(position: int) -> float:
+            before = text[max(0, position - len(prefix) - 1) : position].strip()
+            after = text[position + length : position + length + len(suffix) + 1].strip()
+            return (
+                SequenceMatcher(None, before, prefix).ratio()
+                + SequenceMatcher(None, after, suffix).ratio()
+            )
+
+        return window(max(positions, key=score))
+
+    def block_of(self, offset: int) -> int:
+        """Index of the top-level block whose text holds `offset` (separators: the one before)."""
+        model = self._model
+        if not 0 <= offset <= len(model.text) or not model.text:
+            raise IndexError(f"text offset {offset} is outside the article text")
+        filled = [
+            (start, index) for index, (start, end) in enumerate(model.block_spans) if end > start
+        ]
+        position = bisect_right([start for start, _ in filled], offset) - 1
+        return filled[max(position, 0)][1]
+
+    def add_mark(
+        self,
+        span: Span,
+        element_id: str,
+        css_class: str,
+        after_html: str = "",
+        attrs: dict[str, str] | None = None,
+    ) -> None:
+        """Wrap the span's text in <mark> pieces; `after_html` follows the last piece."""
+        start, end = self._clip(span)
+        if element_id and element_id in self._ids:
+            raise ValueError(f"duplicate mark id: {element_id!r}")
+        first_tag, later_tag = _mark_tags(element_id, css_class, attrs or {})
+        self._ids.add(element_id)
+        order = len(self._marks)
+        self._marks.append(_Mark(start, end, order, first_tag, later_tag, after_html))
+
+    def _clip(self, span: Span) -> tuple[int, int]:
+        """Shrink the span to the text that has source characters (not block separators)."""
+        model = self._model
+        if not 0 <= span.start < span.end <= len(model.text):
+            raise ValueError(f"invalid span {span.start}..{span.end} for text of {len(model.text)}")
+        first = bisect_right(model.segment_starts, span.start) - 1
+        if first < 0 or model.segments[first].end <= span.start:
+            first += 1
+        last = bisect_right(model.segment_starts, span.end - 1) - 1
+        if first >= len(model.segments) or last < first:
+            raise ValueError(f"span {span.start}..{span.end} covers no text")
+        start = max(span.start, model.segments[first].start)
+        return start, min(span.end, model.segments[last].end)
+
+    def add_after_block(self, block_index: int, html: str) -> None:
+        """Insert html verbatim after the closing tag of a top-level block."""
+        if not 0 <= block_index < len(self._model.block_end_tokens):
+            raise IndexError(f"block {block_index} does not exist")
+        self._after_block.setdefault(block_index, []).append(html)
+
+    def render(self) -> str:
+        """The HTML with every mark and insertion applied; the input itself when there are none."""
+        if not self._marks and not self._after_block:
+            return self._html
+        model = self._model
+        inserts = {
+            model.block_end_tokens[block]: htmls for block, htmls in self._after_block.items()
+        }
+        writers = self._segment_writers()
+        out: list[str] = []
+        for index, token in enumerate(self._tokens):
+            writer = writers.get(index)
+            out.append(writer.write() if writer else token)
+            out.extend(inserts.get(index, ()))
+        return "".join(out)
+
+    def _segment_writers(self) -> dict[int, _SegmentWriter]:
+        marks = sorted(self._marks, key=lambda mark: mark.nesting_key)
+        opened: set[int] = set()
+        writers: dict[int, _SegmentWriter] = {}
+        for segment in self._model.segments:
+            touching = [m for m in marks if m.start < segment.end and m.end > segment.start]
+            if touching:
+                writers[segment.token] = _SegmentWriter(segment, touching, opened)
+        return writers

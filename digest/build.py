@@ -1,0 +1,131 @@
+"""The pipeline: discover -> load & validate -> annotate -> render -> write.
+
+Read it top to bottom: `analyse` is everything `digest check` runs; `build` adds
+rendering and writing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest import urls
+from digest.annotate import AnnotatedArticle, annotate_article
+from digest.config import SiteConfig, load_config
+from digest.errors import ContentError, Problem, sort_problems
+from digest.markdown import is_safe_url, render_markdown
+from digest.model import Article, Site
+from digest.render import RenderContext, render_site
+from digest.sources import discover
+from digest.templates import hashed_name, make_environment, resolve_theme, static_files
+from digest.validate import validate_site
+from digest.writer import OutputFile, SiteWriter, check_output_dir, write_site
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A site read, validated and annotated: what `check` reports on, what `build` renders."""
+
+    config: SiteConfig
+    site: Site
+    annotated: dict[str, AnnotatedArticle]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    output: Path
+    files: int
+    articles: int
+    warnings: list[Problem]
+    seconds: float
+
+
+def annotate_all(site: Site, problems: list[Problem]) -> dict[str, AnnotatedArticle]:
+    """Render every article body and place its annotations."""
+    links = urls.Urls(site.config.base_url)
+    person_href = {slug: links.href(urls.person_rel(slug)) for slug in site.people}
+    return {
+        article.slug: annotate_article(article, _render_body(article, site, problems),
+                                       site.people, person_href, site.config.allow_html,
+                                       problems)
+        for article in site.articles
+    }
+
+
+def _render_body(article: Article, site: Site, problems: list[Problem]) -> str:
+    rendered = render_markdown(article.body, site.config.allow_html)
+    for link in rendered.links:
+        if not is_safe_url(link.url):
+            problems.append(Problem(article.src_rel, article.body_line + link.line, 1,
+                                    f"link to a forbidden URL scheme: {link.url[:60]}",
+                                    "use an http(s) or relative URL", code="unsafe-url"))
+    return rendered.html
+
+
+def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False) -> Analysis:
+    """Read, validate and annotate the site at `root`; collect every problem."""
+    config = load_config(root, base_url)
+    sources, problems = discover(config)
+    site = validate_site(config, sources, drafts, problems)
+    annotated = annotate_all(site, problems)
+    return Analysis(config, site, annotated, sort_problems(problems))
+
+
+def render_files(analysis: Analysis) -> SiteWriter:
+    """Every output file of the site, collected by the one writer."""
+    config = analysis.config
+    links = urls.Urls(config.base_url)
+    theme = resolve_theme(config.root, config.theme)
+    statics = static_files(theme)
+    assets = {name: hashed_name(name, data) for name, data in statics.items()}
+
+    def asset(name: str) -> str:
+        return links.href("static/" + assets[name])
+
+    env = make_environment(theme, filters={}, globals_={
+        "site": config, "url": links.href, "absolute_url": links.absolute, "asset": asset,
+        "nav": [("Home", links.href("")), ("Topics", links.href("topics/")),
+                ("People", links.href("people/")), ("Quotes", links.href("quotes/")),
+                ("Chronology", links.href("chronology/"))]
+        + [(p.title, links.href(urls.page_rel(p.slug))) for p in analysis.site.pages],
+    })
+    writer = SiteWriter()
+    ctx = RenderContext(analysis.site, analysis.annotated, env, links)
+    for output in render_site(ctx, assets):
+        writer.add(output)
+    for name, data in sorted(statics.items()):
+        writer.add(OutputFile("static/" + assets[name], data, f"theme static {name}"))
+    writer.add(OutputFile(".nojekyll", b"", "GitHub Pages marker"))
+    if config.cname:
+        writer.add(OutputFile("CNAME", config.cname.encode() + b"\n", "site.toml cname"))
+    return writer
+
+
+def build(root: Path, *, base_url: str | None = None, output: Path | None = None,
+          drafts: bool = False, strict: bool = False) -> BuildReport:
+    """Build the site at `root` into its output folder; on any error, write nothing."""
+    started = time.perf_counter()
+    analysis = analyse(root, base_url=base_url, drafts=drafts)
+    if analysis.errors or (strict and analysis.warnings):
+        raise ContentError(analysis.problems)
+    target = output.resolve() if output else analysis.config.output_dir
+    check_output_dir(target, analysis.config.root)
+    writer = render_files(analysis)
+    count = write_site(writer.files, target)
+    seconds = time.perf_counter() - started
+    log.debug("built %d files (%d articles) into %s in %.2f s", count,
+             len(analysis.site.articles), target, seconds)
+    return BuildReport(target, count, len(analysis.site.articles), analysis.warnings, seconds)

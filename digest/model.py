@@ -1,0 +1,147 @@
+"""The content model: frozen dataclasses, no I/O. Later stages build new objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from digest.config import SiteConfig
+from digest.dates import FuzzyDate
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    title: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    slug: str
+    name: str
+    role: str = ""
+    aliases: tuple[str, ...] = ()
+    same_as: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """W3C TextQuoteSelector, with the sidecar position it came from."""
+
+    exact: str
+    prefix: str = ""
+    suffix: str = ""
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    id: str
+    text: str
+    speaker: str
+    selector: Selector
+    context: str = ""
+    callout: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    id: str
+    number: int
+    kind: str
+    text: str
+    selector: Selector
+    sources: tuple[Source, ...] = ()
+    rating: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    date: FuzzyDate
+    title: str
+    end: FuzzyDate | None = None
+    approx: bool = False
+    text: str = ""
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    slug: str
+    src_rel: str
+    sidecar_rel: str
+    title: str
+    date: dt.date
+    published: dt.datetime
+    updated: dt.datetime
+    body: str
+    body_line: int
+    source: str = ""
+    source_url: str = ""
+    section: str = ""
+    byline: str = ""
+    standfirst: str = ""
+    image_caption: str = ""
+    draft: bool = False
+    license: str = ""
+    license_url: str = ""
+    summary: str = ""
+    topics: tuple[str, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    notes: tuple[Note, ...] = ()
+    events: tuple[Event, ...] = ()
+    related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    slug: str
+    src_rel: str
+    title: str
+    body: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One day's digest: the articles published that day, with an optional intro."""
+
+    date: dt.date
+    title: str
+    intro: str
+    articles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChronologyEntry:
+    """One event of the chronology; events sharing an id in several sidecars merge."""
+
+    key: str
+    date: FuzzyDate
+    title: str
+    end: FuzzyDate | None
+    approx: bool
+    text: str
+    articles: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    config: SiteConfig
+    articles: tuple[Article, ...]  # newest first
+    topics: dict[str, Topic]
+    people: dict[str, Person]
+    pages: tuple[Page, ...]
+    editions: tuple[Edition, ...]  # newest first
+    chronology: tuple[ChronologyEntry, ...]  # oldest first
+    by_slug: dict[str, Article] = field(default_factory=dict)

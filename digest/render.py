@@ -1,0 +1,206 @@
+"""Model -> output files. Pure: reads nothing from disk, writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import jinja2
+
+from digest import urls
+from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
+from digest.dates import FuzzyDate, display_range, format_day
+from digest.markdown import render_markdown
+from digest.model import Article, ChronologyEntry, Quote, Site
+from digest.views import (
+    ArticleCard,
+    ArticleView,
+    EditionView,
+    EventView,
+    LinkView,
+    NoteView,
+    PageMeta,
+    Pager,
+    PersonView,
+    QuoteView,
+    TopicView,
+    YearView,
+)
+from digest.writer import OutputFile
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    site: Site
+    annotated: dict[str, AnnotatedArticle]
+    env: jinja2.Environment
+    links: urls.Urls
+
+
+class ViewBuilder:
+    """Builds the view objects of one site; memoises the ones pages share."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+        self.site = ctx.site
+        self.href = ctx.links.href
+        self._cards: dict[str, ArticleCard] = {}
+
+    def md(self, text: str) -> str:
+        return render_markdown(text, self.site.config.allow_html).html if text else ""
+
+    def topic_link(self, slug: str) -> LinkView:
+        topic = self.site.topics.get(slug)
+        return LinkView(topic.title if topic else slug, self.href(urls.topic_rel(slug)))
+
+    def person_link(self, slug: str) -> LinkView:
+        person = self.site.people.get(slug)
+        return LinkView(person.name if person else slug, self.href(urls.person_rel(slug)))
+
+    def card(self, article: Article) -> ArticleCard:
+        if article.slug not in self._cards:
+            self._cards[article.slug] = ArticleCard(
+                article.slug, article.title, self.href(urls.article_rel(article.slug)),
+                format_day(article.date), article.date.isoformat(), article.section,
+                article.standfirst, tuple(self.topic_link(t) for t in article.topics))
+        return self._cards[article.slug]
+
+    def quote(self, article: Article, quote: Quote) -> QuoteView:
+        person = self.site.people.get(quote.speaker)
+        return QuoteView(
+            quote.id, quote.text,
+            self.href(urls.article_rel(article.slug)) + "#" + quote.id,
+            self.person_link(quote.speaker), person.role if person else "", quote.context,
+            LinkView(article.title, self.href(urls.article_rel(article.slug))),
+            format_day(article.date), quote.callout)
+
+    def quotes(self, articles: Iterable[Article], speaker: str = "") -> tuple[QuoteView, ...]:
+        return tuple(self.quote(a, q) for a in articles for q in a.quotes
+                     if not speaker or q.speaker == speaker)
+
+    def event(self, entry: ChronologyEntry) -> EventView:
+        date = entry.date
+        month = FuzzyDate(date.year, date.month).display() if date.month else ""
+        articles = tuple(LinkView(self.site.by_slug[s].title, self.href(urls.article_rel(s)))
+                         for s in entry.articles if s in self.site.by_slug)
+        return EventView(
+            entry.key, display_range(entry.date, entry.end, entry.approx), entry.date.iso,
+            entry.end.iso if entry.end else "", entry.approx, entry.title,
+            render_inline(entry.text, self.site.config.allow_html) if entry.text else "",
+            entry.date.year, month, articles, tuple(self.topic_link(t) for t in entry.topics))
+
+    def chronology(self, entries: Iterable[ChronologyEntry]) -> tuple[YearView, ...]:
+        """Events grouped by year, then month (year-only events first in their year)."""
+        years: dict[int, dict[str, list[EventView]]] = {}
+        for entry in entries:
+            view = self.event(entry)
+            years.setdefault(view.year, {}).setdefault(view.month_heading, []).append(view)
+        return tuple(YearView(year, tuple((m, tuple(evs)) for m, evs in months.items()))
+                     for year, months in sorted(years.items()))
+
+    def article(self, article: Article) -> ArticleView:
+        annotated = self.ctx.annotated[article.slug]
+        people = sorted({q.speaker for q in article.quotes})
+        notes = tuple(
+            NoteView(n.id, n.number, n.kind, NOTE_LABELS.get(n.kind, n.kind),
+                     render_inline(n.text, self.site.config.allow_html), n.rating,
+                     tuple(LinkView(s.title, s.url) for s in n.sources))
+            for n in article.notes)
+        sources = []
+        if article.source_url:
+            sources.append(LinkView(article.source or article.source_url, article.source_url))
+        seen = {s.href for s in sources}
+        for note in notes:
+            for src in note.sources:
+                if src.href not in seen:
+                    seen.add(src.href)
+                    sources.append(src)
+        own = [e for e in self.site.chronology if article.slug in e.articles]
+        return ArticleView(
+            card=self.card(article), body_html=annotated.body_html,
+            summary_html=self.md(article.summary), source=article.source,
+            source_url=article.source_url, byline=article.byline,
+            image_caption=article.image_caption, license=article.license,
+            license_url=article.license_url,
+            updated=format_day(article.updated.date()) if article.updated != article.published
+            else "",
+            people=tuple(self.person_link(p) for p in people),
+            quotes=self.quotes([article]), notes=notes, chronology=self.chronology(own),
+            related=tuple(self.card(self.site.by_slug[s]) for s in article.related
+                          if s in self.site.by_slug),
+            sources=tuple(sources))
+
+
+def _paginate(items: list, per_page: int) -> Iterator[tuple[int, int, list]]:
+    total = max(1, -(-len(items) // per_page))
+    for number in range(1, total + 1):
+        yield number, total, items[(number - 1) * per_page:number * per_page]
+
+
+def render_site(ctx: RenderContext, assets: dict[str, str]) -> Iterator[OutputFile]:
+    """Every HTML page of the site."""
+    site = ctx.site
+    views = ViewBuilder(ctx)
+    links = ctx.links
+
+    def page(template: str, rel: str, title: str, kind: str, source: str,
+             description: str = "", **values: object) -> OutputFile:
+        meta = PageMeta(title, description or site.config.description, rel, kind,
+                        links.absolute(rel))
+        html = ctx.env.get_template(template).render(page=meta, **values)
+        return OutputFile(urls.dest_of(rel), html.encode("utf-8"), source)
+
+    editions = [
+        EditionView(format_day(e.date), e.date.isoformat(), e.title or
+                    f"Digest of {format_day(e.date)}", views.md(e.intro),
+                    links.href(urls.edition_rel(e.date.isoformat())),
+                    tuple(views.card(site.by_slug[s]) for s in e.articles))
+        for e in site.editions
+    ]
+    for number, total, chunk in _paginate(editions, site.config.per_page):
+        pager = Pager(number, total,
+                      links.href(urls.home_rel(number - 1)) if number > 1 else "",
+                      links.href(urls.home_rel(number + 1)) if number < total else "")
+        title = site.config.title if number == 1 else f"{site.config.title}, page {number}"
+        yield page("home.html", urls.home_rel(number), title, "home", "home",
+                   editions=chunk, pager=pager)
+    for edition in editions:
+        yield page("edition.html", urls.edition_rel(edition.iso_date), edition.title, "edition",
+                   f"edition {edition.iso_date}", edition=edition)
+    for article in site.articles:
+        view = views.article(article)
+        yield page("article.html", urls.article_rel(article.slug), article.title, "article",
+                   article.src_rel, article.standfirst or article.summary, article=view)
+    topic_views = []
+    for slug, topic in sorted(site.topics.items()):
+        members = [a for a in site.articles if slug in a.topics]
+        view = TopicView(slug, topic.title, topic.description, links.href(urls.topic_rel(slug)),
+                         tuple(views.card(a) for a in members), views.quotes(members),
+                         views.chronology(e for e in site.chronology if slug in e.topics))
+        topic_views.append(view)
+        yield page("topic.html", urls.topic_rel(slug), topic.title, "topic", f"topic {slug}",
+                   topic.description, topic=view)
+    yield page("topics.html", "topics/", "Topics", "topics", "topics index", topics=topic_views)
+    person_views = []
+    for slug, person in sorted(site.people.items()):
+        mentioned = [a for a in site.articles if any(q.speaker == slug for q in a.quotes)]
+        view = PersonView(slug, person.name, person.role, links.href(urls.person_rel(slug)),
+                          person.same_as, views.quotes(site.articles, speaker=slug),
+                          tuple(views.card(a) for a in mentioned))
+        person_views.append(view)
+        yield page("person.html", urls.person_rel(slug), person.name, "person",
+                   f"person {slug}", person.role, person=view)
+    yield page("people.html", "people/", "People", "people", "people index",
+               people=person_views)
+    yield page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
+               quotes=views.quotes(site.articles))
+    yield page("chronology.html", "chronology/", "Chronology", "chronology", "chronology",
+               years=views.chronology(site.chronology),
+               topics=[views.topic_link(s) for s in sorted(site.topics)])
+    for item in site.pages:
+        yield page("page.html", urls.page_rel(item.slug), item.title, "page", item.src_rel,
+                   item.description, body_html=views.md(item.body))
+    meta = PageMeta("Page not found", site.config.description, "404.html", "404",
+                    links.absolute("404.html"))
+    html = ctx.env.get_template("404.html").render(page=meta)
+    yield OutputFile("404.html", html.encode("utf-8"), "404 page")

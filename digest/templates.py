@@ -1,0 +1,77 @@
+"""The Jinja environment: strict, autoescaped, themed, with filters in one table."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from digest.errors import DigestError
+
+BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """Where a theme's templates and static files come from, most specific first."""
+
+    name: str
+    template_dirs: tuple[Path, ...]
+    static_dirs: tuple[Path, ...]
+
+
+def resolve_theme(root: Path, name: str) -> Theme:
+    """The site's `themes/<name>/`, falling back to the built-in theme of that name and
+    finally to the built-in default, so a site can override a single template."""
+    candidates = [root / "themes" / name, BUILTIN_THEMES / name, BUILTIN_THEMES / "default"]
+    folders: list[Path] = []
+    for folder in candidates:
+        resolved = folder.resolve()
+        if folder.is_dir() and resolved not in [f.resolve() for f in folders]:
+            folders.append(folder)
+    if not any(f.resolve() != (BUILTIN_THEMES / "default").resolve() for f in folders) \
+            and name != "default":
+        raise DigestError(f"site.toml: theme '{name}' not found; create themes/{name}/ "
+                          "or set theme = \"default\"")
+    return Theme(name, tuple(f / "templates" for f in folders if (f / "templates").is_dir()),
+                 tuple(f / "static" for f in folders if (f / "static").is_dir()))
+
+
+def make_environment(theme: Theme, filters: dict[str, object],
+                     globals_: dict[str, object]) -> jinja2.Environment:
+    """StrictUndefined and autoescape on; `default/...` always names the built-in theme."""
+    loader = jinja2.ChoiceLoader([
+        jinja2.PrefixLoader({"default": jinja2.FileSystemLoader(
+            BUILTIN_THEMES / "default" / "templates")}),
+        jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+    ])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(filters)  # type: ignore[arg-type]
+    env.globals.update(globals_)
+    return env
+
+
+def static_files(theme: Theme) -> dict[str, bytes]:
+    """Every static file of the theme by relative name, nearer themes winning."""
+    files: dict[str, bytes] = {}
+    for folder in reversed(theme.static_dirs):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files
+
+
+def hashed_name(name: str, content: bytes) -> str:
+    """'style.css' -> 'style.1a2b3c4d5e.css', so browsers can cache it for ever."""
+    digest = hashlib.sha256(content).hexdigest()[:10]
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}.{digest}.{suffix}" if dot else f"{name}.{digest}"

@@ -1,0 +1,140 @@
+"""View objects: exactly what templates see, built from the model (no model internals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    title: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    id: str
+    text: str
+    href: str  # the passage in its article: /articles/<slug>/#<id>
+    speaker: LinkView
+    role: str
+    context: str
+    article: LinkView
+    date: str
+    callout: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    key: str
+    when: str  # '1868', 'January 2020', 'c. 6 August 2024 – 26 April 2025'
+    start_iso: str
+    end_iso: str
+    approx: bool
+    title: str
+    text_html: str
+    year: int
+    month_heading: str  # 'January 2020', or '' for year-only dates
+    articles: tuple[LinkView, ...]
+    topics: tuple[LinkView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class YearView:
+    year: int
+    months: tuple[tuple[str, tuple[EventView, ...]], ...]  # (heading, events); '' first
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCard:
+    slug: str
+    title: str
+    href: str
+    date: str
+    iso_date: str
+    section: str
+    standfirst: str
+    topics: tuple[LinkView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    id: str
+    number: int
+    kind: str
+    label: str
+    text_html: str
+    rating: str
+    sources: tuple[LinkView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    card: ArticleCard
+    body_html: str
+    summary_html: str
+    source: str
+    source_url: str
+    byline: str
+    image_caption: str
+    license: str
+    license_url: str
+    updated: str
+    people: tuple[LinkView, ...]
+    quotes: tuple[QuoteView, ...]
+    notes: tuple[NoteView, ...]
+    chronology: tuple[YearView, ...]
+    related: tuple[ArticleCard, ...]
+    sources: tuple[LinkView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicView:
+    slug: str
+    title: str
+    description: str
+    href: str
+    articles: tuple[ArticleCard, ...]
+    quotes: tuple[QuoteView, ...]
+    chronology: tuple[YearView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    slug: str
+    name: str
+    role: str
+    href: str
+    same_as: tuple[str, ...]
+    quotes: tuple[QuoteView, ...]
+    articles: tuple[ArticleCard, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditionView:
+    date: str
+    iso_date: str
+    title: str
+    intro_html: str
+    href: str
+    articles: tuple[ArticleCard, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    number: int
+    total: int
+    previous: str  # href or ''
+    next: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    """What base.html needs about the page being rendered."""
+
+    title: str
+    description: str
+    rel: str  # site-relative URL of the page
+    kind: str  # 'article', 'topic', ...
+    canonical: str
+    extra_head: tuple[str, ...] = field(default_factory=tuple)
