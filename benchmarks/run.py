@@ -156,7 +156,8 @@ def digest_command(override: str | None) -> tuple[list[str], dict[str, str], str
         p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
     )
     code = "import sys; from digest.cli import main; sys.exit(main())"
-    return [sys.executable, "-c", code], env, f"{sys.executable} -c <digest.cli.main> (not installed)"
+    origin = f"{sys.executable} -c <digest.cli.main> (not installed)"
+    return [sys.executable, "-c", code], env, origin
 
 
 def generator_fingerprint() -> str:
@@ -357,7 +358,8 @@ def digest_version(args: argparse.Namespace) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable ({exc}); command: {origin}"
     text = (out.stdout or out.stderr).strip().splitlines()
-    version = text[-1] if out.returncode == 0 and text else f"--version failed (rc {out.returncode})"
+    failed = f"--version failed (rc {out.returncode})"
+    version = text[-1] if out.returncode == 0 and text else failed
     return f"{version}; command: {origin}"
 
 
