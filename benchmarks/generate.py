@@ -38,10 +38,30 @@ DAY_SPAN = 3 * 365 + 1  # "about three years" of publication dates
 NOTE_KINDS = ("context", "analysis", "fact-check", "correction")
 RATINGS = ("True", "Mostly true", "Half true", "Misleading", "Mostly false", "False")
 SECTIONS = ("World", "Politics", "Science", "Disasters", "Business", "Health", "Crime", "Sport")
-SUBHEADINGS = (
-    "Background", "Reactions", "What happens next", "The investigation", "Official response",
-    "Earlier events", "Local impact", "International reaction", "Aftermath", "Key figures",
-)
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    """One entry per line: keeps the long word lists below compact and easy to edit."""
+    return tuple(line.strip() for line in text.strip().splitlines())
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """One entry per whitespace-separated word (for lists of single-word names)."""
+    return tuple(text.split())
+
+
+SUBHEADINGS = _lines("""
+Background
+Reactions
+What happens next
+The investigation
+Official response
+Earlier events
+Local impact
+International reaction
+Aftermath
+Key figures
+""")
 
 # Characters that are Markdown syntax (or HTML/entity syntax) in CommonMark. Paragraphs
 # containing them are skipped so that each paragraph's rendered text equals its source,
@@ -53,38 +73,97 @@ LIST_OR_BLOCK_START = re.compile(r"^(\d{1,9}[.)](\s|$)|[-+*>=#]|\s)")
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[A-Z\"“‘(])")
 PLAIN_WORD = re.compile(r"^[A-Za-z]{2,}$")
 SPAN_EDGE_PUNCT = "\"'“”‘’()[],.;:!?—–-"
-QUOTE_MAP = str.maketrans({
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"',
-    "–": "-", "—": "-", "‒": "-", "―": "-", "\u00a0": " ",
-})
+QUOTE_MAP = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "–": "-",
+        "—": "-",
+        "‒": "-",
+        "―": "-",
+        "\u00a0": " ",
+    }
+)
 
-TOPIC_TITLES = (
-    "Elections", "Climate change", "Natural disasters", "Aviation safety", "Public health",
-    "Pandemic response", "Space exploration", "Courts and justice", "Terrorism", "Migration",
-    "Trade policy", "Energy", "Human rights", "Armed conflict", "Diplomacy", "Education",
-    "Technology", "Cybersecurity", "Transport", "Wildlife", "Archaeology", "Protests",
-    "Corruption", "Economy", "Labour", "Housing", "Religion", "Sport governance",
-    "Media freedom", "Elections in Europe", "US Congress", "Middle East", "East Asia",
-    "Africa", "Latin America", "Oceans", "Fires", "Earthquakes", "Infrastructure",
-    "Scientific research",
-)
-FIRST_NAMES = (
-    "Anna", "Ben", "Carla", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-    "Kemal", "Lena", "Marek", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Samuel", "Tamar",
-    "Ugo", "Vera", "Wei", "Ximena", "Yusuf", "Zofia", "Amara", "Bruno", "Chen", "Dalia",
-)
-LAST_NAMES = (
-    "Abbott", "Bauer", "Castillo", "Dimitrov", "Eriksen", "Fontaine", "Garcia", "Hassan",
-    "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov",
-    "Quinn", "Rossi", "Schmidt", "Tanaka", "Urban", "Varga", "Walsh", "Xu", "Yilmaz", "Zhang",
-)
-ROLES = (
-    "Foreign minister", "Health minister", "Police spokesperson", "Mayor", "Senator",
-    "Member of parliament", "Union leader", "Professor of economics", "Climate scientist",
-    "Emergency services chief", "Company spokesperson", "Human rights lawyer", "Prime minister",
-    "Defence analyst", "UN envoy", "Opposition leader", "Judge", "Airline chief executive",
-    "Epidemiologist", "Activist",
-)
+TOPIC_TITLES = _lines("""
+Elections
+Climate change
+Natural disasters
+Aviation safety
+Public health
+Pandemic response
+Space exploration
+Courts and justice
+Terrorism
+Migration
+Trade policy
+Energy
+Human rights
+Armed conflict
+Diplomacy
+Education
+Technology
+Cybersecurity
+Transport
+Wildlife
+Archaeology
+Protests
+Corruption
+Economy
+Labour
+Housing
+Religion
+Sport governance
+Media freedom
+Elections in Europe
+US Congress
+Middle East
+East Asia
+Africa
+Latin America
+Oceans
+Fires
+Earthquakes
+Infrastructure
+Scientific research
+""")
+FIRST_NAMES = _words("""
+Anna Ben Carla David Elena Farid Grace Hiro Ines Jonas Kemal Lena Marek Nadia Oscar
+Priya Quentin Rosa Samuel Tamar Ugo Vera Wei Ximena Yusuf Zofia Amara Bruno Chen Dalia
+""")
+LAST_NAMES = _words("""
+Abbott Bauer Castillo Dimitrov Eriksen Fontaine Garcia Hassan Ivanova Jensen Kowalski
+Lindqvist Moreau Nakamura Okafor Petrov Quinn Rossi Schmidt Tanaka Urban Varga Walsh Xu
+Yilmaz Zhang
+""")
+ROLES = _lines("""
+Foreign minister
+Health minister
+Police spokesperson
+Mayor
+Senator
+Member of parliament
+Union leader
+Professor of economics
+Climate scientist
+Emergency services chief
+Company spokesperson
+Human rights lawyer
+Prime minister
+Defence analyst
+UN envoy
+Opposition leader
+Judge
+Airline chief executive
+Epidemiologist
+Activist
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +236,14 @@ def load_corpus(folder: Path) -> list[CorpusArticle]:
             p.strip() for p in re.split(r"\n\s*\n", body) if usable_paragraph(p.strip())
         )
         if len(paragraphs) >= 2:
-            articles.append(CorpusArticle(
-                title=lines[0].strip(),
-                date=dt.date.fromisoformat(lines[1].strip()),
-                url=lines[2].strip(),
-                paragraphs=paragraphs,
-            ))
+            articles.append(
+                CorpusArticle(
+                    title=lines[0].strip(),
+                    date=dt.date.fromisoformat(lines[1].strip()),
+                    url=lines[2].strip(),
+                    paragraphs=paragraphs,
+                )
+            )
     if len(articles) < 10:
         raise SystemExit(f"error: only {len(articles)} usable articles in {folder}")
     return articles
@@ -205,7 +286,7 @@ def pick_span(
         length = rng.randint(4, min(8, len(words)))
         start = rng.randint(0, len(words) - length)
         # Trim punctuation at the edges so a quote reads as a phrase, not a fragment.
-        span = " ".join(words[start:start + length]).strip(SPAN_EDGE_PUNCT).strip()
+        span = " ".join(words[start : start + length]).strip(SPAN_EDGE_PUNCT).strip()
         if len(span.split()) < 4 or SPAN_FORBIDDEN_CHARS & set(span):
             continue
         hits = occurrences(haystack, normalise(span))
@@ -267,11 +348,13 @@ def make_event_pool(rng: Random, corpus: Sequence[CorpusArticle], size: int) -> 
     """Events with fixed id, date and title; every sidecar that uses one repeats it exactly."""
     pool = []
     for k, source in enumerate(rng.sample(list(corpus), min(size, len(corpus)))):
-        pool.append(PoolEvent(
-            id=f"shared-{k:03d}-{slugify(source.title)[:40].rstrip('-')}",
-            date=fuzzy_date(rng, source.date),
-            title=source.title,
-        ))
+        pool.append(
+            PoolEvent(
+                id=f"shared-{k:03d}-{slugify(source.title)[:40].rstrip('-')}",
+                date=fuzzy_date(rng, source.date),
+                title=source.title,
+            )
+        )
     return pool
 
 
@@ -295,15 +378,16 @@ def decorate(rng: Random, paragraph: str, make: str) -> str | None:
     tokens = paragraph.split(" ")
     width = rng.randint(1, 2) if make == "*" else rng.randint(2, 4)
     starts = [
-        i for i in range(len(tokens) - width + 1)
-        if all(PLAIN_WORD.match(t) for t in tokens[i:i + width])
+        i
+        for i in range(len(tokens) - width + 1)
+        if all(PLAIN_WORD.match(t) for t in tokens[i : i + width])
     ]
     if not starts:
         return None
     i = rng.choice(starts)
-    phrase = " ".join(tokens[i:i + width])
+    phrase = " ".join(tokens[i : i + width])
     wrapped = f"*{phrase}*" if make == "*" else f"[{phrase}]({make})"
-    return " ".join([*tokens[:i], wrapped, *tokens[i + width:]])
+    return " ".join([*tokens[:i], wrapped, *tokens[i + width :]])
 
 
 def link_url(url: str) -> str:
@@ -381,9 +465,7 @@ def make_article(
     # The haystack is everything a reader sees as article text (title, standfirst,
     # heading, paragraphs as rendered), so uniqueness holds whatever digest matches on.
     haystack = normalise("\n".join([title, standfirst, heading, *paragraphs]))
-    span_sources = [
-        s for i, p in enumerate(paragraphs) if i not in decorated for s in sentences(p)
-    ]
+    span_sources = [s for i, p in enumerate(paragraphs) if i not in decorated for s in sentences(p)]
     taken: list[tuple[int, int]] = []
 
     day = FIRST_DAY + dt.timedelta(days=rng.randrange(DAY_SPAN))
@@ -393,11 +475,13 @@ def make_article(
     quotes = []
     callout_at = rng.randrange(2)
     for k in range(2):
-        quotes.append({
-            "text": pick_span(rng, span_sources, haystack, taken),
-            "speaker": rng.choice(people),
-            "callout": k == callout_at,
-        })
+        quotes.append(
+            {
+                "text": pick_span(rng, span_sources, haystack, taken),
+                "speaker": rng.choice(people),
+                "callout": k == callout_at,
+            }
+        )
 
     notes = []
     for _ in range(2):
@@ -425,15 +509,17 @@ def make_article(
             events.append({"date": shared.date, "title": shared.title, "id": shared.id})
         else:
             when = day - dt.timedelta(days=rng.randrange(0, 400))
-            events.append({
-                "date": fuzzy_date(rng, when),
-                "title": rng.choice(sources).title,
-                "id": f"ev-a{index:05d}-{k}",
-            })
+            events.append(
+                {
+                    "date": fuzzy_date(rng, when),
+                    "title": rng.choice(sources).title,
+                    "id": f"ev-a{index:05d}-{k}",
+                }
+            )
 
-    related = sorted({
-        j for j in (rng.randrange(n) for _ in range(rng.randint(0, 2))) if j != index
-    })
+    related = sorted(
+        {j for j in (rng.randrange(n) for _ in range(rng.randint(0, 2))) if j != index}
+    )
     sidecar: dict[str, Any] = {
         # Not the lede: the standfirst already repeats it on the article page.
         "summary": " ".join(sentences(paragraphs[1])[:2]),
@@ -465,10 +551,15 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 def dump_yaml(data: Any) -> str:
     """YAML as an editor would write it: block style, key order kept, Unicode as is."""
-    return yaml.dump(
-        data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True,
-        default_flow_style=False, width=100,
+    text: str = yaml.dump(
+        data,
+        Dumper=_DUMPER,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
     )
+    return text
 
 
 def digest_site_toml(title: str) -> str:
@@ -624,9 +715,7 @@ def generate(
     pool = make_event_pool(rng, corpus, size=max(10, min(60, n // 20)))
     topic_slugs, people_slugs = sorted(topics), sorted(people)
 
-    articles = [
-        make_article(i, n, rng, corpus, topic_slugs, people_slugs, pool) for i in range(n)
-    ]
+    articles = [make_article(i, n, rng, corpus, topic_slugs, people_slugs, pool) for i in range(n)]
     stems = [a.stem for a in articles]
 
     prepare_dir(out_dir, force)
@@ -681,17 +770,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("n", type=int, help="number of articles")
     parser.add_argument("out_dir", type=Path, help="folder for the digest site")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--corpus", type=Path, default=None,
-                        help=f"Wikinews corpus folder (default {SHARED_CORPUS})")
-    parser.add_argument("--hugo", type=Path, default=None, metavar="HUGO_DIR",
-                        help="also write the same articles as a plain Hugo site here")
-    parser.add_argument("--force", action="store_true",
-                        help="replace OUT_DIR / HUGO_DIR if they are not empty")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help=f"Wikinews corpus folder (default {SHARED_CORPUS})",
+    )
+    parser.add_argument(
+        "--hugo",
+        type=Path,
+        default=None,
+        metavar="HUGO_DIR",
+        help="also write the same articles as a plain Hugo site here",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace OUT_DIR / HUGO_DIR if they are not empty"
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("N must be at least 1")
     report = generate(
-        args.n, args.out_dir, seed=args.seed, corpus_dir=args.corpus, hugo_dir=args.hugo,
+        args.n,
+        args.out_dir,
+        seed=args.seed,
+        corpus_dir=args.corpus,
+        hugo_dir=args.hugo,
         force=args.force,
     )
     print(

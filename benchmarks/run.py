@@ -88,8 +88,14 @@ def measure(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], timeout: floa
         try:
             proc = subprocess.run(
                 [str(TIME_BIN), "-v", "-o", str(report_path), *cmd],
-                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                text=True, errors="replace", timeout=timeout, check=False,
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
@@ -127,8 +133,14 @@ def tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
 
 def require_tools() -> str:
     """Return hugo's version line; exit 2 naming the set-up command if a tool is missing."""
-    missing = [name for name, ok in (("hugo", shutil.which("hugo")), ("/usr/bin/time",
-               TIME_BIN.is_file() and os.access(TIME_BIN, os.X_OK))) if not ok]
+    missing = [
+        name
+        for name, ok in (
+            ("hugo", shutil.which("hugo")),
+            ("/usr/bin/time", TIME_BIN.is_file() and os.access(TIME_BIN, os.X_OK)),
+        )
+        if not ok
+    ]
     if missing:
         sys.exit(
             f"error: {' and '.join(missing)} not found. Set up with:\n  {SETUP_COMMAND}\n"
@@ -152,9 +164,7 @@ def digest_command(override: str | None) -> tuple[list[str], dict[str, str], str
     exe = shutil.which("digest")
     if exe:
         return [exe], env, exe
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     code = "import sys; from digest.cli import main; sys.exit(main())"
     origin = f"{sys.executable} -c <digest.cli.main> (not installed)"
     return [sys.executable, "-c", code], env, origin
@@ -173,8 +183,11 @@ def prepare_sites(
     digest_dir, hugo_dir = root / "digest", root / "hugo"
     stamp_path = root / "generated.json"
     stamp = {
-        "n": n, "seed": seed, "generator": generator_fingerprint(),
-        "corpus": str(generate.find_corpus(corpus)), "hugo": hugo_version,
+        "n": n,
+        "seed": seed,
+        "generator": generator_fingerprint(),
+        "corpus": str(generate.find_corpus(corpus)),
+        "hugo": hugo_version,
     }
     if stamp_path.is_file() and json.loads(stamp_path.read_text()) == stamp:
         log(f"N={n}: reusing sites in {root}")
@@ -241,8 +254,10 @@ def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResul
         remove(digest_out)
         remove(digest_dir / ".digest-cache")
         cold = measure(build, cwd=digest_dir, env=env, timeout=args.timeout)
-        log(f"N={n} run {i}: digest cold {cold.seconds:.2f} s {cold.rss_mib:.0f} MiB "
-            f"rc={cold.returncode}")
+        log(
+            f"N={n} run {i}: digest cold {cold.seconds:.2f} s {cold.rss_mib:.0f} MiB "
+            f"rc={cold.returncode}"
+        )
         if not cold.ok:
             digest_broken = True
             result.failures.append(
@@ -327,8 +342,12 @@ def raw_runs(results: Sequence[SizeResult]) -> str:
     """Every measurement, so a reader can see the spread behind each median."""
     lines = ["| N | what | seconds per run | peak MiB per run |", "|---:|---|---|---|"]
     for r in results:
-        for name, runs in (("hugo", r.hugo), ("digest cold", r.cold),
-                           ("digest no-change", r.nochange), ("digest one-sidecar", r.sidecar)):
+        for name, runs in (
+            ("hugo", r.hugo),
+            ("digest cold", r.cold),
+            ("digest no-change", r.nochange),
+            ("digest one-sidecar", r.sidecar),
+        ):
             if runs:
                 secs = ", ".join(f"{m.seconds:.2f}" for m in runs)
                 mibs = ", ".join(f"{m.rss_mib:.0f}" for m in runs)
@@ -353,8 +372,15 @@ def machine_description() -> str:
 def digest_version(args: argparse.Namespace) -> str:
     cmd, env, origin = digest_command(args.digest_cmd)
     try:
-        out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, env=env,
-                             cwd=REPO_ROOT, check=False, timeout=60)
+        out = subprocess.run(
+            [*cmd, "--version"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO_ROOT,
+            check=False,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable ({exc}); command: {origin}"
     text = (out.stdout or out.stderr).strip().splitlines()
@@ -398,20 +424,38 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, hugo_version
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; exit 1 when any build failed, 2 when set-up is missing."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,5000,10000",
-                        help="comma-separated article counts (default 1000,5000,10000)")
+    parser.add_argument(
+        "--sizes",
+        default="1000,5000,10000",
+        help="comma-separated article counts (default 1000,5000,10000)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="paired runs per size (default 5)")
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to digest build")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/digest-bench"),
-                        help="where sites and outputs are kept (default /tmp/digest-bench)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/digest-bench"),
+        help="where sites and outputs are kept (default /tmp/digest-bench)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus", type=Path, default=None, help="Wikinews corpus folder")
-    parser.add_argument("--digest-cmd", default=None,
-                        help="how to run digest (default: `digest` on PATH, else this checkout)")
-    parser.add_argument("--timeout", type=float, default=1800.0,
-                        help="seconds before one build counts as failed (default 1800)")
-    parser.add_argument("--results", type=Path, default=None,
-                        help="report path (default benchmarks/results-<date>.md)")
+    parser.add_argument(
+        "--digest-cmd",
+        default=None,
+        help="how to run digest (default: `digest` on PATH, else this checkout)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds before one build counts as failed (default 1800)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="report path (default benchmarks/results-<date>.md)",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

@@ -616,7 +616,7 @@ class AnnotatedHtml:
             message = f"{_quoted(shown)} occurs in the article, but not{_context_phrase(*context)}"
         else:
             start, end = _closest_window(norm.text, exact)
-            message = f"quote not found in the article: {_quoted(shown)}"
+            message = f"not found in the article: {_quoted(shown)}"
         start, end = _widen_to_words(norm.text, start, end)
         closest = ""
         if start < end:

@@ -44,8 +44,10 @@ def _problem(article: Article, selector: Selector, error: anchors.AnchorError,
              what: str) -> Problem:
     hint = error.hint
     code = "anchor-ambiguous" if isinstance(error, anchors.AnchorAmbiguous) else "anchor-not-found"
-    return Problem(article.sidecar_rel, selector.line, selector.column,
-                   f"{what} {error.message}", hint, code=code)
+    # "quote not found in the article: ..." / "note anchor occurs 3 times ..."
+    message = error.message if error.message.startswith('"') else f"{what} {error.message}"
+    return Problem(article.sidecar_rel, selector.line, selector.column, message, hint,
+                   code=code)
 
 
 def _locate(doc: anchors.AnnotatedHtml, article: Article, selector: Selector, what: str,

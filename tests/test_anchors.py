@@ -208,7 +208,7 @@ def test_not_found_shows_closest_passage() -> None:
         doc(PESKOV).locate(Selector("Definitely nott"))
     error = caught.value
     assert error.closest == "Definitely not,”"
-    assert error.message == 'quote not found in the article: "Definitely nott"'
+    assert error.message == 'not found in the article: "Definitely nott"'
     assert error.hint == 'closest passage in the article: "Definitely not,”"'
     assert isinstance(error, AnchorError)
 

@@ -1,0 +1,189 @@
+"""End-to-end builds: pages, links, base path, determinism, failure safety."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from digest.build import build
+from digest.errors import ContentError, OutputError
+
+from .conftest import REPO_ROOT
+
+
+class _LinkCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"] or "")
+        for key in ("href", "src"):
+            if values.get(key) and not (tag == "link" and values.get("rel") == "canonical"):
+                self.links.append(values[key] or "")
+
+
+def _parse(path: Path) -> _LinkCollector:
+    collector = _LinkCollector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+def broken_links(site_dir: Path, base_path: str) -> list[str]:
+    """Every internal href/src of every page that misses its file or #fragment."""
+    pages = {p: _parse(p) for p in site_dir.rglob("*.html")}
+    problems = []
+    for page, parsed in sorted(pages.items()):
+        page_url = "/" + page.relative_to(site_dir).as_posix()
+        for link in parsed.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc:
+                continue
+            if not parts.path:  # same-page fragment
+                target = page
+            else:
+                if not parts.path.startswith(base_path):
+                    problems.append(f"{page_url}: {link} escapes the base path {base_path}")
+                    continue
+                rel = unquote(parts.path[len(base_path):])
+                target = site_dir / rel
+                if parts.path.endswith("/"):
+                    target = target / "index.html"
+            if not target.is_file():
+                problems.append(f"{page_url}: {link} -> missing {target}")
+                continue
+            if parts.fragment:
+                ids = pages[target].ids if target in pages else set()
+                if parts.fragment not in ids:
+                    problems.append(f"{page_url}: {link} -> no id '{parts.fragment}'")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "site"
+    build(REPO_ROOT, output=out)
+    return out
+
+
+def test_demo_has_every_page_kind(demo_site: Path) -> None:
+    expected = [
+        "index.html", "404.html", ".nojekyll", "topics/index.html", "people/index.html",
+        "quotes/index.html", "chronology/index.html", "about/index.html",
+        "articles/russia-rejects-foreign-troops-as-security-guarantees/index.html",
+        "topics/russia-ukraine-war/index.html", "people/dmitry-peskov/index.html",
+        "digests/2025-09-05/index.html",
+    ]
+    missing = [rel for rel in expected if not (demo_site / rel).exists()]
+    assert missing == []
+
+
+def test_demo_article_shows_annotations(demo_site: Path) -> None:
+    html = (demo_site / "articles/russia-rejects-foreign-troops-as-security-guarantees/"
+            "index.html").read_text()
+    assert html.count('<figure class="callout">') >= 2
+    assert '<mark id="peskov-definitely-not" class="quote"' in html
+    for kind in ("context", "fact-check", "correction", "analysis"):
+        assert f'class="sidenote note-{kind}"' in html
+    assert "Vladimir Putin</a>, President of Russia" in html
+
+
+def test_demo_links_resolve(demo_site: Path) -> None:
+    assert broken_links(demo_site, "/digest/") == []
+
+
+def test_demo_chronology_merges_and_shows_precisions(demo_site: Path) -> None:
+    html = (demo_site / "chronology/index.html").read_text()
+    assert re.search(r"<time datetime=\"\d{4}\">\d{4}</time>", html), "year-only event"
+    assert re.search(r"<time datetime=\"\d{4}-\d{2}\">c\. [A-Z][a-z]+ \d{4}</time>", html)
+    assert "6 August 2024 – 26 April 2025" in html
+    merged = re.findall(r'<li class="event[^"]*" id="event-navalny-poisoning-2020">.*?</li>',
+                        html, re.S)
+    assert len(merged) == 1
+    assert merged[0].count("<a href=") == 2
+
+
+def test_base_path_is_honoured(make_site) -> None:
+    root = make_site()
+    out = root / "_site"
+    build(root, base_url="https://example.github.io/repo/", output=out)
+    assert broken_links(out, "/repo/") == []
+    html = (out / "articles/talks/index.html").read_text()
+    assert 'href="/repo/topics/war/"' in html
+    assert 'href="/topics/' not in html
+
+
+def test_builds_are_byte_identical(make_site, tmp_path: Path) -> None:
+    root = make_site()
+    first, second = tmp_path / "one", tmp_path / "two"
+    build(root, output=first)
+    build(root, output=second)
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+def test_failed_build_keeps_previous_site(make_site) -> None:
+    root = make_site()
+    out = root / "_site"
+    build(root, output=out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (root / "content/articles/talks.yaml").write_text("quotes:\n  - text: Absolutely yes\n"
+                                                      "    speaker: dmitry-peskov\n")
+    with pytest.raises(ContentError) as caught:
+        build(root, output=out)
+    assert "content/articles/talks.yaml:2:11: error: quote not found in the article" in str(
+        caught.value.message)
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in root.iterdir() if p.name.startswith(".digest-")] == []
+
+
+def test_output_may_not_be_the_project(make_site) -> None:
+    root = make_site()
+    with pytest.raises(OutputError, match="is the project root or contains it"):
+        build(root, output=root)
+    (root / "out" / "content").mkdir(parents=True)
+    with pytest.raises(OutputError, match="holds site.toml or content/"):
+        build(root, output=root / "out")
+
+
+def test_drafts_are_left_out_unless_asked(make_site) -> None:
+    root = make_site({"content/articles/draft.md": "---\ntitle: Draft\ndate: 2025-09-06\n"
+                      "draft: true\n---\n\nNot yet.\n"})
+    out = root / "_site"
+    build(root, output=out)
+    assert not (out / "articles/draft").exists()
+    build(root, output=out, drafts=True)
+    assert (out / "articles/draft/index.html").is_file()
+
+
+def test_killed_swap_is_recovered(make_site) -> None:
+    root = make_site()
+    out = root / "_site"
+    build(root, output=out)
+    # Simulate a build killed between its two renames: the old site sits aside.
+    aside = root / ".digest-old-_site-x"
+    os.rename(out, aside)
+    build(root, output=out)
+    assert (out / "index.html").is_file()
+    assert not aside.exists()
+
+
+def test_demo_builds_from_a_copy_without_theme_folder(tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    root.mkdir()
+    shutil.copy(REPO_ROOT / "site.toml", root)
+    shutil.copytree(REPO_ROOT / "content", root / "content")
+    report = build(root)
+    assert report.articles >= 5
