@@ -161,7 +161,10 @@ def digest_command(override: str | None) -> tuple[list[str], dict[str, str], str
     env = dict(os.environ)
     if override:
         return shlex.split(override), env, f"--digest-cmd {override!r}"
-    exe = shutil.which("digest")
+    # Prefer the console script beside this interpreter: a version-manager shim found
+    # first on PATH (pyenv's is a bash script) would add its own start-up to every build.
+    beside = Path(sys.executable).parent / "digest"
+    exe = str(beside) if beside.is_file() else shutil.which("digest")
     if exe:
         return [exe], env, exe
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)

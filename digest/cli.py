@@ -81,3 +81,76 @@ def check(fmt: str, strict: bool, drafts: bool) -> None:
         click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)",
                    err=True)
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("kind", required=False, default="sidecar",
+                type=click.Choice(["sidecar", "front-matter", "page", "topics", "people",
+                                   "edition", "site"]))
+def schema(kind: str) -> None:
+    """Print the JSON Schema (draft 2020-12) of a file kind (default: sidecar).
+
+    Editors' tools (VS Code's YAML extension, any yaml-language-server client) use it
+    for completion and validation while typing.
+    """
+    import json
+
+    from digest.schema import public_schema
+
+    click.echo(json.dumps(public_schema(kind), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+def init(folder: Path, force: bool) -> None:
+    """Create a new site in FOLDER that builds at once."""
+    from digest.scaffold import init_site
+
+    written = init_site(folder, force=force)
+    click.echo(f"created {len(written)} files in {folder}; next: cd {folder} && digest build")
+
+
+@main.group()
+def new() -> None:
+    """Create new content."""
+
+
+@new.command("article")
+@click.argument("title")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Publication date (default: today).")
+@click.option("--source-url", default="", metavar="URL", help="Where the article was published.")
+@click.option("--slug", default="", help="File name (default: from the title).")
+def new_article(title: str, day: str | None, source_url: str, slug: str) -> None:
+    """Create an article and its sidecar skeleton; the slug comes from TITLE."""
+    import datetime as dt
+
+    from digest.scaffold import new_article as create
+
+    try:
+        date = dt.date.fromisoformat(day) if day else dt.date.today()
+    except ValueError:
+        raise click.BadParameter(f"'{day}' is not a date; use YYYY-MM-DD",
+                                 param_hint="--date") from None
+    if source_url and not source_url.startswith(("http://", "https://")):
+        raise click.BadParameter("use an http(s) URL", param_hint="--source-url")
+    root = _root()
+    for path in create(root, title, date=date, source_url=source_url, slug=slug):
+        click.echo(f"created {path.relative_to(root)}")
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False,
+                                                                  path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite articles and sidecars edited since.")
+def import_(files: tuple[Path, ...], force: bool) -> None:
+    """Turn raw article text (seed or Wikinews format) into articles plus sidecars.
+
+    Quotes with a named speaker are proposed in the sidecar; new speakers are added
+    to content/people.yaml.
+    """
+    from digest.importer import import_files
+
+    root = _root()
+    for path in import_files(root, list(files), force=force):
+        click.echo(f"wrote {path.relative_to(root)}")

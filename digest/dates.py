@@ -59,14 +59,14 @@ def parse_fuzzy_date(value: object) -> FuzzyDate:
     text = str(value).strip()
     match = _FUZZY_RE.match(text)
     if not match:
-        raise ValueError(f"'{text}' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValueError(f"invalid date '{text}': use YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = (int(g) if g else 0 for g in match.groups())
     if match.group(2) and not 1 <= month <= 12:
-        raise ValueError(f"'{text}' has no month {month}: months run from 01 to 12")
+        raise ValueError(f"invalid date '{text}': there is no month {month:02d}")
     if match.group(3):
         last = calendar.monthrange(year, month)[1]
         if not 1 <= day <= last:
-            raise ValueError(f"'{text}' is not a date: {calendar.month_name[month]} {year} "
+            raise ValueError(f"invalid date '{text}': {calendar.month_name[month]} {year} "
                              f"has days 01 to {last:02d}")
     return FuzzyDate(year, month, day)
 
@@ -97,7 +97,7 @@ def parse_published(value: object, tz: dt.tzinfo) -> tuple[dt.date, dt.datetime]
             return day, dt.datetime(day.year, day.month, day.day, tzinfo=tz)
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"'{text}' is not a valid date: use YYYY-MM-DD or "
+        raise ValueError(f"invalid date '{text}': use YYYY-MM-DD or "
                          "YYYY-MM-DDTHH:MM:SS+HH:MM") from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
     return moment.astimezone(tz).date(), moment

@@ -19,11 +19,13 @@ _slug = {"type": "string", "pattern": SLUG_PATTERN, "x-expected": "a slug (lower
 _slugs = {"type": "array", "items": _slug, "uniqueItems": True}
 _text = {"type": "string"}
 _texts = {"type": "array", "items": _text}
-_url = {"type": "string", "pattern": URL_PATTERN, "x-expected": "an http(s) URL"}
+_url = {"type": "string", "pattern": URL_PATTERN, "x-expected": "an http(s) URL",
+        "x-hint": "write the full address, starting with https://"}
 _fuzzy_date = {
     "type": ["string", "integer"],
     "pattern": DATE_PATTERN,
     "x-expected": "a date: YYYY, YYYY-MM or YYYY-MM-DD",
+    "x-hint": "for example 2022, 2022-02 or 2022-02-24",
 }
 _source = {
     "type": "object",

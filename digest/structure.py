@@ -67,6 +67,16 @@ def _name(path: Path) -> str:
     return f"'{last}'"
 
 
+def _type_hint(allowed: list[str], value: Any) -> str:
+    if allowed == ["array"] and isinstance(value, str):
+        return f"write a list: [{value}]"
+    if allowed == ["string"] and isinstance(value, list | dict):
+        return "write the text on one line, in quotes if it contains ': '"
+    if allowed == ["boolean"]:
+        return "write true or false"
+    return ""
+
+
 def check(loaded: Loaded, schema: dict[str, Any]) -> list[Problem]:
     """Every way `loaded.data` breaks `schema`, as Problems at their marks."""
     problems: list[Problem] = []
@@ -84,7 +94,8 @@ def _check(loaded: Loaded, value: Any, schema: dict[str, Any], path: Path,
         if actual not in allowed and not (actual == "integer" and "number" in allowed):
             wanted = schema.get("x-expected") or " or ".join(_TYPE_NAMES[t] for t in allowed)
             out.append(loaded.problem(path, f"{_name(path)} must be {wanted}, not "
-                                      f"{_TYPE_NAMES.get(actual, 'empty')}", code="type"))
+                                      f"{_TYPE_NAMES.get(actual, 'empty')}",
+                                      _type_hint(allowed, value), code="type"))
             return
     if "enum" in schema and value not in schema["enum"]:
         options = ", ".join(schema["enum"])
@@ -114,7 +125,7 @@ def _check_text(loaded: Loaded, text: str, schema: dict[str, Any], path: Path,
     pattern = schema.get("pattern")
     if pattern and not _regex(pattern).search(text):
         wanted = schema.get("x-expected", f"text matching {pattern}")
-        hint = ""
+        hint = schema.get("x-hint", "")
         if pattern == schema_slug_pattern():
             hint = f"try '{slugify(text)}'"
         out.append(loaded.problem(path, f"{_name(path)} must be {wanted}, not '{text}'", hint,

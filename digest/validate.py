@@ -177,7 +177,7 @@ def _events(loaded: Loaded, report: Validation) -> tuple[Event, ...]:
         try:
             start = parse_fuzzy_date(entry["date"])
         except ValueError as exc:
-            report.add([loaded.problem((*path, "date"), f"invalid date {exc}",
+            report.add([loaded.problem((*path, "date"), str(exc),
                                        "write YYYY, YYYY-MM or YYYY-MM-DD", code="date")])
             continue
         end = None
@@ -185,7 +185,7 @@ def _events(loaded: Loaded, report: Validation) -> tuple[Event, ...]:
             try:
                 end = parse_fuzzy_date(entry["end"])
             except ValueError as exc:
-                report.add([loaded.problem((*path, "end"), f"invalid date {exc}",
+                report.add([loaded.problem((*path, "end"), str(exc),
                                            "write YYYY, YYYY-MM or YYYY-MM-DD", code="date")])
                 continue
             if end.last_day() < start.first_day() or end == start:
@@ -225,14 +225,16 @@ def load_article(source: SourceText, sidecar: SourceText | None, config: SiteCon
     try:
         day, published = parse_published(data["date"], tz)
     except ValueError as exc:
-        report.add([front.problem(("date",), f"invalid date {exc}", code="date")])
+        report.add([front.problem(("date",), str(exc), "write the date as YYYY-MM-DD",
+                                  code="date")])
         return None
     updated = published
     if "updated" in data:
         try:
             updated = parse_published(data["updated"], tz)[1]
         except ValueError as exc:
-            report.add([front.problem(("updated",), f"invalid date {exc}", code="date")])
+            report.add([front.problem(("updated",), str(exc), "write the date as YYYY-MM-DD",
+                                      code="date")])
     stem = PurePosixPath(source.src_rel).stem
     slug = _text(data, "slug") or stem
     if problem := slug_problem(slug):
@@ -276,17 +278,15 @@ def _check_references(article: Article, side: Loaded | None, topics: dict[str, T
         report.add([side.problem(path, f"unknown {kind} '{value}'", hint,
                                  code=f"unknown-{kind}")])
 
-    for index, value in enumerate(data.get("topics") or []):
-        if isinstance(value, str) and value not in topics:
+    for index, value in enumerate(_slug_list(data, "topics")):
+        if value not in topics:
             unknown(("topics", index), "topic", value, topics, "content/topics.yaml")
     for index, entry in _entries(data, "quotes"):
         speaker = entry.get("speaker")
         if isinstance(speaker, str) and speaker not in people:
             unknown(("quotes", index, "speaker"), "person", speaker, people,
                     "content/people.yaml")
-    for index, value in enumerate(data.get("related") or []):
-        if not isinstance(value, str):
-            continue
+    for index, value in enumerate(_slug_list(data, "related")):
         if value == article.slug:
             report.add([side.problem(("related", index), "an article cannot be related to "
                                      "itself", "remove it from 'related'", code="related")])
