@@ -22,8 +22,10 @@ _texts = {"type": "array", "items": _text}
 _url = {"type": "string", "pattern": URL_PATTERN, "x-expected": "an http(s) URL",
         "x-hint": "write the full address, starting with https://"}
 _fuzzy_date = {
-    "type": ["string", "integer"],
-    "pattern": DATE_PATTERN,
+    "anyOf": [
+        {"type": "string", "pattern": DATE_PATTERN},
+        {"type": "integer", "minimum": 1000, "maximum": 9999},
+    ],
     "x-expected": "a date: YYYY, YYYY-MM or YYYY-MM-DD",
     "x-hint": "for example 2022, 2022-02 or 2022-02-24",
 }

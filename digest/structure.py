@@ -87,6 +87,17 @@ def check(loaded: Loaded, schema: dict[str, Any]) -> list[Problem]:
 
 def _check(loaded: Loaded, value: Any, schema: dict[str, Any], path: Path,
            out: list[Problem]) -> None:
+    if "anyOf" in schema:
+        for option in schema["anyOf"]:
+            attempt: list[Problem] = []
+            _check(loaded, value, option, path, attempt)
+            if not attempt:
+                break
+        else:
+            out.append(loaded.problem(path, f"{_name(path)} must be {schema['x-expected']}, "
+                                      f"not '{_as_text(value)}'", schema.get("x-hint", ""),
+                                      code="format"))
+            return
     expected = schema.get("type")
     if expected is not None:
         allowed = expected if isinstance(expected, list) else [expected]
@@ -136,6 +147,8 @@ def _check_number(loaded: Loaded, number: int, schema: dict[str, Any], path: Pat
                   out: list[Problem]) -> None:
     if "minimum" in schema and number < schema["minimum"]:
         out.append(loaded.problem(path, f"{_name(path)} must be at least {schema['minimum']}"))
+    if "maximum" in schema and number > schema["maximum"]:
+        out.append(loaded.problem(path, f"{_name(path)} must be at most {schema['maximum']}"))
     pattern = schema.get("pattern")
     if pattern and not _regex(pattern).search(str(number)):
         wanted = schema.get("x-expected", f"text matching {pattern}")
