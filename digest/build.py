@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest import urls
-from digest.annotate import AnnotatedArticle, annotate_article
+from digest.annotate import AnnotatedArticle
+from digest.articles import ArticleResult, process_article
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
-from digest.markdown import is_safe_url, render_markdown
-from digest.model import Article, Site
+from digest.model import Person, Site
 from digest.render import RenderContext, render_site
-from digest.sources import discover
+from digest.sources import SourceSet, discover
 from digest.templates import hashed_name, make_environment, resolve_theme, static_files
-from digest.validate import validate_site
+from digest.validate import load_registries, validate_site
 from digest.writer import OutputFile, SiteWriter, check_output_dir, write_site
 
 log = logging.getLogger(__name__)
@@ -53,34 +53,23 @@ class BuildReport:
     seconds: float
 
 
-def annotate_all(site: Site, problems: list[Problem]) -> dict[str, AnnotatedArticle]:
-    """Render every article body and place its annotations."""
-    links = urls.Urls(site.config.base_url)
-    person_href = {slug: links.href(urls.person_rel(slug)) for slug in site.people}
-    return {
-        article.slug: annotate_article(article, _render_body(article, site, problems),
-                                       site.people, person_href, site.config.allow_html,
-                                       problems)
-        for article in site.articles
-    }
-
-
-def _render_body(article: Article, site: Site, problems: list[Problem]) -> str:
-    rendered = render_markdown(article.body, site.config.allow_html)
-    for link in rendered.links:
-        if not is_safe_url(link.url):
-            problems.append(Problem(article.src_rel, article.body_line + link.line, 1,
-                                    f"link to a forbidden URL scheme: {link.url[:60]}",
-                                    "use an http(s) or relative URL", code="unsafe-url"))
-    return rendered.html
+def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person]
+                     ) -> list[ArticleResult]:
+    """Every article through its own pipeline (`articles.process_article`)."""
+    return [process_article(source, sources.sidecars.get(Path(source.src_rel).stem), config,
+                            people)
+            for source in sources.articles]
 
 
 def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False) -> Analysis:
     """Read, validate and annotate the site at `root`; collect every problem."""
     config = load_config(root, base_url)
     sources, problems = discover(config)
-    site = validate_site(config, sources, drafts, problems)
-    annotated = annotate_all(site, problems)
+    topics, people = load_registries(sources, problems)
+    results = process_articles(config, sources, people)
+    site = validate_site(config, sources, results, topics, people, drafts, problems)
+    annotated = {r.article.slug: r.annotated for r in results
+                 if r.article is not None and r.annotated is not None}
     return Analysis(config, site, annotated, sort_problems(problems))
 
 
