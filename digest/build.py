@@ -7,23 +7,29 @@ rendering and writing.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest import urls
 from digest.annotate import AnnotatedArticle
+from digest.cache import BuildCache, content_hash
 from digest.articles import ArticleResult, process_article
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
 from digest.model import Person, Site
 from digest.render import RenderContext, render_site
-from digest.sources import SourceSet, discover
+from digest.sources import SourceSet, SourceText, discover
 from digest.templates import hashed_name, make_environment, resolve_theme, static_files
 from digest.validate import load_registries, validate_site
 from digest.writer import OutputFile, SiteWriter, check_output_dir, write_site
 
 log = logging.getLogger(__name__)
+PARALLEL_THRESHOLD = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,24 +59,73 @@ class BuildReport:
     seconds: float
 
 
-def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person]
+def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteConfig,
+                                dict[str, Person]]) -> list[ArticleResult]:
+    chunk, config, people = args
+    return [process_article(source, sidecar, config, people) for source, sidecar in chunk]
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
+                     registry_text: str, cache: BuildCache | None = None, jobs: int = 1
                      ) -> list[ArticleResult]:
-    """Every article through its own pipeline (`articles.process_article`)."""
-    return [process_article(source, sources.sidecars.get(Path(source.src_rel).stem), config,
-                            people)
-            for source in sources.articles]
+    """Every article through `articles.process_article`: from the cache when its inputs
+    are unchanged, else in a pool of `jobs` processes when there is enough to do."""
+    settings = repr((config.base_url, config.timezone, config.allow_html))
+    results: dict[str, ArticleResult] = {}
+    todo: list[tuple[SourceText, SourceText | None]] = []
+    keys: dict[str, str] = {}
+    for source in sources.articles:
+        sidecar = sources.sidecars.get(Path(source.src_rel).stem)
+        key = content_hash(settings, registry_text, source.text,
+                           sidecar.src_rel if sidecar else "", sidecar.text if sidecar else "")
+        keys[source.src_rel] = key
+        cached = cache.get(source.src_rel, key) if cache else None
+        if isinstance(cached, ArticleResult):
+            results[source.src_rel] = cached
+        else:
+            todo.append((source, sidecar))
+    for result in _run(todo, config, people, jobs):
+        results[result.src_rel] = result
+        if cache:
+            cache.put(result.src_rel, keys[result.src_rel], result)
+    return [results[s.src_rel] for s in sources.articles]
 
 
-def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False) -> Analysis:
+def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
+         people: dict[str, Person], jobs: int) -> list[ArticleResult]:
+    # Processes pay off only past a few dozen articles: starting workers and shipping
+    # results back costs more than rendering a handful.
+    if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
+        return _process_chunk((todo, config, people))
+    size = max(8, len(todo) // (jobs * 4))
+    chunks = [(todo[i:i + size], config, people) for i in range(0, len(todo), size)]
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        return [result for chunk in pool.map(_process_chunk, chunks) for result in chunk]
+
+
+def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
+            jobs: int = 0, use_cache: bool = True) -> Analysis:
     """Read, validate and annotate the site at `root`; collect every problem."""
     config = load_config(root, base_url)
     sources, problems = discover(config)
     topics, people = load_registries(sources, problems)
-    results = process_articles(config, sources, people)
+    cache = BuildCache(config.root, "articles") if use_cache else None
+    registry_text = sources.people.text if sources.people else ""
+    jobs = jobs or config.jobs or default_jobs()
+    results = process_articles(config, sources, people, registry_text, cache, jobs)
     site = validate_site(config, sources, results, topics, people, drafts, problems)
     annotated = {r.article.slug: r.annotated for r in results
                  if r.article is not None and r.annotated is not None}
-    return Analysis(config, site, annotated, sort_problems(problems))
+    analysis = Analysis(config, site, annotated, sort_problems(problems))
+    if cache is not None and not analysis.errors:
+        cache.save()
+    return analysis
 
 
 def render_files(analysis: Analysis) -> SiteWriter:
@@ -104,10 +159,11 @@ def render_files(analysis: Analysis) -> SiteWriter:
 
 
 def build(root: Path, *, base_url: str | None = None, output: Path | None = None,
-          drafts: bool = False, strict: bool = False) -> BuildReport:
+          drafts: bool = False, strict: bool = False, jobs: int = 0,
+          use_cache: bool = True) -> BuildReport:
     """Build the site at `root` into its output folder; on any error, write nothing."""
     started = time.perf_counter()
-    analysis = analyse(root, base_url=base_url, drafts=drafts)
+    analysis = analyse(root, base_url=base_url, drafts=drafts, jobs=jobs, use_cache=use_cache)
     if analysis.errors or (strict and analysis.warnings):
         raise ContentError(analysis.problems)
     target = output.resolve() if output else analysis.config.output_dir

@@ -40,7 +40,11 @@ def main(verbose: int, quiet: bool) -> None:
               help="Write the site here instead of [build] output (default _site).")
 @click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build(base_url: str | None, output: Path | None, drafts: bool, strict: bool) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Processes to render with (default: all cores).")
+@click.option("--no-cache", is_flag=True, help="Ignore and do not update .digest-cache/.")
+def build(base_url: str | None, output: Path | None, drafts: bool, strict: bool, jobs: int,
+          no_cache: bool) -> None:
     """Build the site into the output folder.
 
     Validates everything first; on any error nothing is written and the previous
@@ -48,7 +52,8 @@ def build(base_url: str | None, output: Path | None, drafts: bool, strict: bool)
     """
     from digest.build import build as run_build
 
-    report = run_build(_root(), base_url=base_url, output=output, drafts=drafts, strict=strict)
+    report = run_build(_root(), base_url=base_url, output=output, drafts=drafts, strict=strict,
+                       jobs=jobs, use_cache=not no_cache)
     for problem in report.warnings:
         click.echo(problem.format_text(), err=True)
     logging.getLogger("digest").info("%d articles, %d files written to %s (%.2f s)",

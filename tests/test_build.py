@@ -14,7 +14,7 @@ import pytest
 from digest.build import build
 from digest.errors import ContentError, OutputError
 
-from .conftest import REPO_ROOT
+from .conftest import MINIMAL_SITE, REPO_ROOT
 
 
 class _LinkCollector(HTMLParser):
@@ -146,7 +146,8 @@ def test_failed_build_keeps_previous_site(make_site) -> None:
         caught.value.message)
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in root.iterdir() if p.name.startswith(".digest-")] == []
+    leftovers = [p.name for p in root.iterdir() if p.name.startswith((".digest-staging", ".digest-old"))]
+    assert leftovers == []
 
 
 def test_output_may_not_be_the_project(make_site) -> None:
@@ -187,3 +188,44 @@ def test_demo_builds_from_a_copy_without_theme_folder(tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "content", root / "content")
     report = build(root)
     assert report.articles >= 5
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_jobs_and_cache_do_not_change_output(make_site, tmp_path: Path) -> None:
+    files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
+             .replace("date: 2025-09-05", f"date: 2025-09-{1 + i % 28:02d}")
+             for i in range(60)}
+    files.update({f"content/articles/a{i}.yaml": MINIMAL_SITE["content/articles/talks.yaml"]
+                  for i in range(60)})
+    root = make_site(files)
+    build(root, output=tmp_path / "serial", jobs=1, use_cache=False)
+    build(root, output=tmp_path / "parallel", jobs=2, use_cache=False)
+    build(root, output=tmp_path / "cold-cache", jobs=2)
+    build(root, output=tmp_path / "warm-cache", jobs=2)
+    serial = _tree(tmp_path / "serial")
+    assert len(serial) > 60
+    for other in ("parallel", "cold-cache", "warm-cache"):
+        assert _tree(tmp_path / other) == serial, other
+
+
+def test_corrupt_or_foreign_cache_is_rebuilt(make_site, tmp_path: Path) -> None:
+    root = make_site()
+    build(root, output=tmp_path / "first")
+    cache = root / ".digest-cache" / "articles.pickle"
+    assert cache.is_file()
+    for damage in (b"", cache.read_bytes()[:100], b"not a pickle at all",
+                   b"\x80\x04\x95" + b"\x00" * 50):
+        cache.write_bytes(damage)
+        build(root, output=tmp_path / "again")
+        assert _tree(tmp_path / "again") == _tree(tmp_path / "first")
+    import pickle
+
+    with cache.open("wb") as handle:  # a cache written by another version of digest
+        pickle.dump("digest-cache 1 0.0.0 py3.11", handle)
+        pickle.dump({"content/articles/talks.md": ("x", "poison")}, handle)
+    build(root, output=tmp_path / "third")
+    assert _tree(tmp_path / "third") == _tree(tmp_path / "first")
