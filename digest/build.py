@@ -17,8 +17,8 @@ from pathlib import Path
 
 from digest import urls
 from digest.annotate import AnnotatedArticle
-from digest.cache import BuildCache, content_hash
 from digest.articles import ArticleResult, process_article
+from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
 from digest.model import Person, Site
