@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
 from digest.model import Person, Site
-from digest.render import RenderContext, render_site
+from digest.render import RenderContext, SiteRenderer
 from digest.sources import SourceSet, SourceText, discover
 from digest.templates import hashed_name, make_environment, resolve_theme, static_files
 from digest.validate import load_registries, validate_site
@@ -128,7 +129,39 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
     return analysis
 
 
-def render_files(analysis: Analysis) -> SiteWriter:
+_WORKER_RENDERER: SiteRenderer | None = None
+
+
+def _render_article_chunk(slugs: list[str]) -> list[OutputFile]:
+    assert _WORKER_RENDERER is not None  # set before the pool forks
+    return list(_WORKER_RENDERER.article_pages(slugs))
+
+
+def _render_pages(ctx: RenderContext, jobs: int) -> Iterator[OutputFile]:
+    """Every page; article pages in forked workers when there are enough of them, while
+    this process renders the index pages."""
+    global _WORKER_RENDERER
+    renderer = SiteRenderer(ctx)
+    slugs = [a.slug for a in ctx.site.articles]
+    if jobs <= 1 or len(slugs) < PARALLEL_THRESHOLD or sys.platform != "linux":
+        yield from renderer.other_pages()
+        yield from renderer.article_pages(slugs)
+        return
+    _WORKER_RENDERER = renderer
+    size = max(16, len(slugs) // (jobs * 4))
+    chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
+                "fork")) as pool:
+            futures = [pool.submit(_render_article_chunk, chunk) for chunk in chunks]
+            yield from renderer.other_pages()
+            for future in futures:
+                yield from future.result()
+    finally:
+        _WORKER_RENDERER = None
+
+
+def render_files(analysis: Analysis, jobs: int = 1) -> SiteWriter:
     """Every output file of the site, collected by the one writer."""
     config = analysis.config
     links = urls.Urls(config.base_url)
@@ -148,7 +181,7 @@ def render_files(analysis: Analysis) -> SiteWriter:
     })
     writer = SiteWriter()
     ctx = RenderContext(analysis.site, analysis.annotated, env, links)
-    for output in render_site(ctx, assets):
+    for output in _render_pages(ctx, jobs):
         writer.add(output)
     for name, data in sorted(statics.items()):
         writer.add(OutputFile("static/" + assets[name], data, f"theme static {name}"))
@@ -168,7 +201,7 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
         raise ContentError(analysis.problems)
     target = output.resolve() if output else analysis.config.output_dir
     check_output_dir(target, analysis.config.root)
-    writer = render_files(analysis)
+    writer = render_files(analysis, jobs or analysis.config.jobs or default_jobs())
     count = write_site(writer.files, target)
     seconds = time.perf_counter() - started
     log.debug("built %d files (%d articles) into %s in %.2f s", count,

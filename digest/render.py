@@ -137,70 +137,98 @@ def _paginate(items: list, per_page: int) -> Iterator[tuple[int, int, list]]:
         yield number, total, items[(number - 1) * per_page:number * per_page]
 
 
-def render_site(ctx: RenderContext, assets: dict[str, str]) -> Iterator[OutputFile]:
-    """Every HTML page of the site."""
-    site = ctx.site
-    views = ViewBuilder(ctx)
-    links = ctx.links
+class SiteRenderer:
+    """Renders the site's pages; article pages separately so processes can share them."""
 
-    def page(template: str, rel: str, title: str, kind: str, source: str,
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+        self.site = ctx.site
+        self.views = ViewBuilder(ctx)
+        self.links = ctx.links
+
+    def page(self, template: str, rel: str, title: str, kind: str, source: str,
              description: str = "", **values: object) -> OutputFile:
-        meta = PageMeta(title, description or site.config.description, rel, kind,
-                        links.absolute(rel))
-        html = ctx.env.get_template(template).render(page=meta, **values)
+        meta = PageMeta(title, description or self.site.config.description, rel, kind,
+                        self.links.absolute(rel))
+        html = self.ctx.env.get_template(template).render(page=meta, **values)
         return OutputFile(urls.dest_of(rel), html.encode("utf-8"), source)
 
-    editions = [
-        EditionView(format_day(e.date), e.date.isoformat(), e.title or
-                    f"Digest of {format_day(e.date)}", views.md(e.intro),
-                    links.href(urls.edition_rel(e.date.isoformat())),
-                    tuple(views.card(site.by_slug[s]) for s in e.articles))
-        for e in site.editions
-    ]
-    for number, total, chunk in _paginate(editions, site.config.per_page):
-        pager = Pager(number, total,
-                      links.href(urls.home_rel(number - 1)) if number > 1 else "",
-                      links.href(urls.home_rel(number + 1)) if number < total else "")
-        title = site.config.title if number == 1 else f"{site.config.title}, page {number}"
-        yield page("home.html", urls.home_rel(number), title, "home", "home",
-                   editions=chunk, pager=pager)
-    for edition in editions:
-        yield page("edition.html", urls.edition_rel(edition.iso_date), edition.title, "edition",
-                   f"edition {edition.iso_date}", edition=edition)
-    for article in site.articles:
-        view = views.article(article)
-        yield page("article.html", urls.article_rel(article.slug), article.title, "article",
-                   article.src_rel, article.standfirst or article.summary, article=view)
-    topic_views = []
-    for slug, topic in sorted(site.topics.items()):
-        members = [a for a in site.articles if slug in a.topics]
-        view = TopicView(slug, topic.title, topic.description, links.href(urls.topic_rel(slug)),
-                         tuple(views.card(a) for a in members), views.quotes(members),
-                         views.chronology(e for e in site.chronology if slug in e.topics))
-        topic_views.append(view)
-        yield page("topic.html", urls.topic_rel(slug), topic.title, "topic", f"topic {slug}",
-                   topic.description, topic=view)
-    yield page("topics.html", "topics/", "Topics", "topics", "topics index", topics=topic_views)
-    person_views = []
-    for slug, person in sorted(site.people.items()):
-        mentioned = [a for a in site.articles if any(q.speaker == slug for q in a.quotes)]
-        view = PersonView(slug, person.name, person.role, links.href(urls.person_rel(slug)),
-                          person.same_as, views.quotes(site.articles, speaker=slug),
-                          tuple(views.card(a) for a in mentioned))
-        person_views.append(view)
-        yield page("person.html", urls.person_rel(slug), person.name, "person",
-                   f"person {slug}", person.role, person=view)
-    yield page("people.html", "people/", "People", "people", "people index",
-               people=person_views)
-    yield page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
-               quotes=views.quotes(site.articles))
-    yield page("chronology.html", "chronology/", "Chronology", "chronology", "chronology",
-               years=views.chronology(site.chronology),
-               topics=[views.topic_link(s) for s in sorted(site.topics)])
-    for item in site.pages:
-        yield page("page.html", urls.page_rel(item.slug), item.title, "page", item.src_rel,
-                   item.description, body_html=views.md(item.body))
-    meta = PageMeta("Page not found", site.config.description, "404.html", "404",
-                    links.absolute("404.html"))
-    html = ctx.env.get_template("404.html").render(page=meta)
-    yield OutputFile("404.html", html.encode("utf-8"), "404 page")
+    def article_pages(self, slugs: Iterable[str]) -> Iterator[OutputFile]:
+        """The page of each article named."""
+        for slug in slugs:
+            article = self.site.by_slug[slug]
+            yield self.page("article.html", urls.article_rel(slug), article.title, "article",
+                            article.src_rel, article.standfirst or article.summary,
+                            article=self.views.article(article))
+
+    def other_pages(self) -> Iterator[OutputFile]:
+        """Every page that is not an article page."""
+        site, views, links, page = self.site, self.views, self.links, self.page
+        editions = [
+            EditionView(format_day(e.date), e.date.isoformat(), e.title or
+                        f"Digest of {format_day(e.date)}", views.md(e.intro),
+                        links.href(urls.edition_rel(e.date.isoformat())),
+                        tuple(views.card(site.by_slug[s]) for s in e.articles))
+            for e in site.editions
+        ]
+        for number, total, chunk in _paginate(editions, site.config.per_page):
+            pager = Pager(number, total,
+                          links.href(urls.home_rel(number - 1)) if number > 1 else "",
+                          links.href(urls.home_rel(number + 1)) if number < total else "")
+            title = site.config.title if number == 1 else f"{site.config.title}, page {number}"
+            yield page("home.html", urls.home_rel(number), title, "home", "home",
+                       editions=chunk, pager=pager)
+        for edition in editions:
+            yield page("edition.html", urls.edition_rel(edition.iso_date), edition.title, "edition",
+                       f"edition {edition.iso_date}", edition=edition)
+        topic_views = []
+        by_topic: dict[str, list[Article]] = {}
+        by_speaker: dict[str, list[Article]] = {}
+        for article in site.articles:
+            for topic_slug in article.topics:
+                by_topic.setdefault(topic_slug, []).append(article)
+            for speaker in dict.fromkeys(q.speaker for q in article.quotes):
+                by_speaker.setdefault(speaker, []).append(article)
+        events_by_topic: dict[str, list[ChronologyEntry]] = {}
+        for entry in site.chronology:
+            for topic_slug in entry.topics:
+                events_by_topic.setdefault(topic_slug, []).append(entry)
+        for slug, topic in sorted(site.topics.items()):
+            members = by_topic.get(slug, [])
+            view = TopicView(slug, topic.title, topic.description, links.href(urls.topic_rel(slug)),
+                             tuple(views.card(a) for a in members), views.quotes(members),
+                             views.chronology(events_by_topic.get(slug, [])))
+            topic_views.append(view)
+            yield page("topic.html", urls.topic_rel(slug), topic.title, "topic", f"topic {slug}",
+                       topic.description, topic=view)
+        yield page("topics.html", "topics/", "Topics", "topics", "topics index", topics=topic_views)
+        person_views = []
+        for slug, person in sorted(site.people.items()):
+            mentioned = by_speaker.get(slug, [])
+            view = PersonView(slug, person.name, person.role, links.href(urls.person_rel(slug)),
+                              person.same_as, views.quotes(mentioned, speaker=slug),
+                              tuple(views.card(a) for a in mentioned))
+            person_views.append(view)
+            yield page("person.html", urls.person_rel(slug), person.name, "person",
+                       f"person {slug}", person.role, person=view)
+        yield page("people.html", "people/", "People", "people", "people index",
+                   people=person_views)
+        yield page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
+                   quotes=views.quotes(site.articles))
+        yield page("chronology.html", "chronology/", "Chronology", "chronology", "chronology",
+                   years=views.chronology(site.chronology),
+                   topics=[views.topic_link(s) for s in sorted(site.topics)])
+        for item in site.pages:
+            yield page("page.html", urls.page_rel(item.slug), item.title, "page", item.src_rel,
+                       item.description, body_html=views.md(item.body))
+        meta = PageMeta("Page not found", site.config.description, "404.html", "404",
+                        links.absolute("404.html"))
+        html = self.ctx.env.get_template("404.html").render(page=meta)
+        yield OutputFile("404.html", html.encode("utf-8"), "404 page")
+
+
+def render_site(ctx: RenderContext) -> Iterator[OutputFile]:
+    """Every HTML page of the site, in one process."""
+    renderer = SiteRenderer(ctx)
+    yield from renderer.other_pages()
+    yield from renderer.article_pages(a.slug for a in ctx.site.articles)
