@@ -1,4 +1,4 @@
-"""`digest import`: raw article text (seed or Wikinews extract) -> Markdown article + sidecar proposal.
+"""`digest import`: raw article text (seed, Wikinews extract) -> Markdown article + sidecar.
 
 The flow is parse (text -> blocks + front matter) -> propose quotes (quoted speech whose
 speaker is named nearby) -> render text (Markdown, YAML) -> write (the only part with I/O).
@@ -10,17 +10,20 @@ import datetime as dt
 import re
 import string
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import yaml
 
+from digest.anchors import normalize
 from digest.slugs import RESERVED_SLUGS, slugify
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Long enough that no scalar is ever folded across lines.
+_YAML_WIDTH = 1_000_000
 
 SEED = "seed"
 WIKINEWS = "wikinews"
@@ -33,7 +36,7 @@ _UNKNOWN_FORMAT = (
 
 
 class ImportFormatError(click.ClickException):
-    """The text is empty, in no format the importer knows, or malformed; str() names file:line:col."""
+    """Empty, unknown or malformed import text; str() starts with file:line:col."""
 
 
 class ImportConflict(click.ClickException):
@@ -159,9 +162,7 @@ def _parse_seed(text: str, src_name: str) -> tuple[dict[str, object], list[_Bloc
     _require_line(lines, 4, "the dateline on line 5", src_name)
     if len(lines) > 5 and lines[5].strip():
         raise ImportFormatError(f"{src_name}:6:1: expected a blank line after the dateline")
-    blocks = [
-        _Block("h2" if _is_subheading(p) else "p", p) for p in _paragraphs(lines[6:])
-    ]
+    blocks = [_Block("h2" if _is_subheading(p) else "p", p) for p in _paragraphs(lines[6:])]
     front: dict[str, object] = {
         "title": title,
         "date": date,
@@ -210,7 +211,7 @@ def parse_import(
     return ImportedArticle(
         slug=slugify(str(front["title"])),
         front_matter=front,
-        body=render_markdown(blocks),
+        body=_render_body(blocks),
         sidecar=sidecar,
         new_people=new_people,
     )
@@ -219,7 +220,9 @@ def parse_import(
 # --------------------------------------------------------------------------- Markdown escaping
 
 _ASCII_PUNCT = frozenset(string.punctuation)
+_SPECIAL = re.compile(r"[\\*`\[_<~&]")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Line starts that CommonMark would read as block syntax, and their escaped form.
 _LINE_START_ESCAPES = (
     (re.compile(r"^(#{1,6})(?=\s|$)"), r"\\\1"),  # ATX heading
     (re.compile(r"^>"), r"\\>"),  # block quote
@@ -251,9 +254,14 @@ def _needs_escape(text: str, i: int) -> bool:
     return False
 
 
-def escape_line(line: str) -> str:
-    """Backslash-escape one line so CommonMark renders exactly its characters."""
-    escaped = "".join("\\" + ch if _needs_escape(line, i) else ch for i, ch in enumerate(line))
+def _escape_inline(text: str) -> str:
+    """Backslash-escape the characters of `text` that inline Markdown would interpret."""
+    return _SPECIAL.sub(lambda m: ("\\" if _needs_escape(text, m.start()) else "") + m[0], text)
+
+
+def _escape_line(line: str) -> str:
+    """Escape one paragraph line, including a start that would open a block."""
+    escaped = _escape_inline(line)
     for pattern, replacement in _LINE_START_ESCAPES:
         escaped = pattern.sub(replacement, escaped, count=1)
     return escaped
@@ -262,104 +270,127 @@ def escape_line(line: str) -> str:
 def _render_block(block: _Block) -> str:
     """Markdown for one block; source line breaks inside a paragraph stay as hard breaks."""
     if block.kind == "h2":
-        heading = "".join("\\" + ch if _needs_escape(block.text, i) else ch
-                          for i, ch in enumerate(block.text))
         # A trailing run of '#' would be read as the heading's closing sequence.
-        return "## " + re.sub(r"(^|\s)(#+)\s*$", r"\1\\\2", heading)
-    return "\\\n".join(escape_line(line) for line in block.text.split("\n"))
+        return "## " + re.sub(r"(^|\s)(#+)\s*$", r"\1\\\2", _escape_inline(block.text))
+    return "\\\n".join(_escape_line(line) for line in block.text.split("\n"))
 
 
-def render_markdown(blocks: list[_Block]) -> str:
+def _render_body(blocks: list[_Block]) -> str:
     """The article body as Markdown, one blank line between blocks."""
     return "\n\n".join(_render_block(block) for block in blocks) + "\n"
 
 
-# --------------------------------------------------------------------------- text normalisation
-
-_TYPOGRAPHIC = str.maketrans(
-    {
-        "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
-        "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
-        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
-    }
-)  # fmt: skip
-
-
-def normalise(text: str) -> str:
-    """NFC, straight quotes, one dash, collapsed whitespace: the form anchors are matched in."""
-    text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHIC)
-    return " ".join(text.split())
-
-
-def _normalise_with_map(plain: str) -> tuple[str, list[int]]:
-    """normalise() plus, for each output character, its index in `plain` (already NFC)."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(plain.translate(_TYPOGRAPHIC)):
-        if ch.isspace():
-            if chars and chars[-1] != " ":
-                chars.append(" ")
-                origin.append(i)
-            continue
-        chars.append(ch)
-        origin.append(i)
-    if chars and chars[-1] == " ":
-        chars.pop()
-        origin.pop()
-    return "".join(chars), origin
-
-
-def _count(haystack: str, needle: str) -> int:
-    """Occurrences of needle in haystack, overlapping ones included."""
-    count, start = 0, haystack.find(needle)
-    while start != -1:
-        count += 1
-        start = haystack.find(needle, start + 1)
-    return count
-
-
 # --------------------------------------------------------------------------- names
+
+
+def _word_set(words: str) -> frozenset[str]:
+    """A set of lower-case words from a whitespace-separated list."""
+    return frozenset(words.split())
+
 
 _SPEECH_VERBS = (
     "said|says|told|tells|added|adds|asked|stated|warned|warns|explained|explains|wrote|writes"
     "|replied|responded|commented|noted|tweeted|insisted|argued|claimed|declared|announced"
     "|continued|remarked|recalled|concluded|acknowledged|admitted|urged"
+    # Characterising verbs quote the subject's own words: 'Schiff called it "a non-starter"'.
+    "|called|described|characterized|characterised|dubbed|labelled|labeled|termed"
 )
 _VERB = re.compile(rf"\b(?:(?P<verb>{_SPEECH_VERBS})|(?P<acc>[Aa]ccording to))\b")
-# "told X" names the listener, so only these verbs take the speaker after them.
-_INVERTED_NOT = frozenset({"told", "tells"})
-_PRONOUNS = frozenset({"he", "she"})
-_AUXILIARIES = frozenset(
-    ["also", "later", "then", "has", "had", "have", "previously", "reportedly", "once", "recently", "further", "again", "subsequently", "earlier", "today", "yesterday", "would", "will", "could", "had"]
+# "told X" names the listener, so the speaker never follows it.
+_INVERTED_NOT = _word_set("told tells")
+_PRONOUNS = _word_set("he she")
+_AUXILIARIES = _word_set(
+    """also later then has had have previously reportedly once recently further again
+    subsequently earlier today yesterday would will could"""
 )
-_PARTICLES = frozenset(
-    ["de", "da", "di", "du", "del", "della", "der", "den", "van", "von", "la", "le", "dos", "das", "bin", "ibn", "al", "el", "ter", "ten", "zu", "y"]
+_PARTICLES = _word_set("de da di du del della der den van von la le dos das bin ibn al el ter zu")
+_ROLE_WORDS = _word_set(
+    """president vice prime minister secretary spokesman spokeswoman spokesperson spokesmen
+    chancellor governor mayor senator sen representative rep congressman congresswoman speaker
+    leader chairman chairwoman chair chairperson chief director general gen colonel col captain
+    capt commander ambassador judge justice attorney officer official officials professor prof
+    dr mr mrs ms miss sir dame lord lady king queen prince princess pope bishop archbishop
+    cardinal rev reverend father sheikh emir sultan ceo founder candidate deputy commissioner
+    inspector sergeant sgt detective superintendent councillor councilor councilman
+    councilwoman alderman democrat republican premier coach manager editor correspondent
+    lieutenant lt major admiral marshal sheriff prosecutor secretary-general dean rabbi imam
+    patriarch ayatollah gov administrator head assemblyman assemblywoman lawmaker mp mep counsel
+    executive actor actress voter broadcaster co-author author writer journalist reporter
+    analyst witness resident student activist lawyer scientist researcher economist historian
+    musician singer producer filmmaker artist physician doctor nurse teacher pastor priest
+    adviser advisor aide envoy diplomat politician legislator host presenter commentator
+    columnist astronomer physicist biologist engineer entrepreneur businessman businesswoman
+    owner investor survivor victim member supporter critic athlete whip"""
 )
-_ROLE_WORDS = frozenset(
-    ["president", "vice", "prime", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "chancellor", "governor", "mayor", "senator", "sen", "representative", "rep", "congressman", "congresswoman", "speaker", "leader", "chairman", "chairwoman", "chair", "chief", "director", "general", "gen", "colonel", "col", "captain", "capt", "commander", "ambassador", "judge", "justice", "attorney", "officer", "professor", "prof", "dr", "mr", "mrs", "ms", "miss", "sir", "dame", "lord", "lady", "king", "queen", "prince", "princess", "pope", "bishop", "archbishop", "cardinal", "rev", "reverend", "father", "sheikh", "emir", "sultan", "ceo", "founder", "candidate", "deputy", "commissioner", "inspector", "sergeant", "sgt", "detective", "superintendent", "councillor", "councilor", "alderman", "democrat", "republican", "premier", "coach", "manager", "editor", "correspondent", "lieutenant", "lt", "major", "admiral", "marshal", "sheriff", "prosecutor", "secretary-general", "dean", "rabbi", "imam", "patriarch", "ayatollah", "gov", "administrator", "head", "assemblyman", "assemblywoman", "lawmaker", "mp", "mep", "counsel", "chairperson", "executive", "officials", "official"]
+# Words that qualify a name rather than belong to it: "Russian Vladimir Putin".
+_LEADING_QUALIFIERS = _word_set(
+    """american russian ukrainian british french german chinese japanese korean north south
+    indian iranian israeli palestinian turkish syrian iraqi afghan pakistani canadian
+    australian brazilian mexican italian spanish polish belarusian belarussian egyptian saudi
+    venezuelan cuban nigerian kenyan former then acting incoming outgoing late us u.s. uk u.k.
+    eu un kremlin white house state federal"""
 )
-_LEADING_QUALIFIERS = frozenset(
-    ["american", "russian", "ukrainian", "british", "french", "german", "chinese", "japanese", "korean", "north", "south", "indian", "iranian", "israeli", "palestinian", "turkish", "syrian", "iraqi", "afghan", "pakistani", "canadian", "australian", "brazilian", "mexican", "italian", "spanish", "polish", "belarusian", "belarussian", "egyptian", "saudi", "venezuelan", "cuban", "nigerian", "kenyan", "former", "then", "acting", "incoming", "outgoing", "late", "us", "u.s.", "uk", "u.k.", "eu", "un", "kremlin", "white", "house", "state", "federal"]
+# Capitalised at the start of a sentence without being part of a name.
+_FILLER = _word_set(
+    """the a an and but or so yet also then later meanwhile however still earlier instead on
+    in at by for of to from with after before since when while as this that these those
+    monday tuesday wednesday thursday friday saturday sunday speaking separately additionally
+    moreover furthermore now although though whereas if because during including despite
+    unlike like january february march july september october november december afterwards
+    afterward eventually finally ultimately initially originally currently similarly likewise
+    nevertheless nonetheless indeed thus therefore hence consequently overall here there
+    tonight tomorrow last next first only even just each every his her their its our"""
 )
-_FILLER = frozenset(
-    ["the", "a", "an", "and", "but", "or", "so", "yet", "also", "then", "later", "meanwhile", "however", "still", "earlier", "instead", "on", "in", "at", "by", "for", "of", "to", "from", "with", "after", "before", "since", "when", "while", "as", "this", "that", "these", "those", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "speaking", "separately", "additionally", "moreover", "furthermore", "now"]
+_ORG_WORDS = _word_set(
+    """ministry department office agency police committee council court party government
+    commission service services union organization organisation association institute
+    university college school company group authority authorities bank times post news
+    network kremlin pentagon embassy board center centre foundation administration army navy
+    force forces corps team club federation bureau senate congress parliament assembly inc
+    ltd corporation corp media press radio television journal tribune herald guardian
+    telegraph daily magazine channel airlines airport hospital museum church campaign
+    coalition alliance movement front programme program project society trust fund
+    laboratory observatory station studio studios records republic kingdom states nations
+    statement report reuters wikinews twitter facebook instagram youtube google apple
+    microsoft amazon guard"""
 )
-_ORG_WORDS = frozenset(
-    ["ministry", "department", "office", "agency", "police", "committee", "council", "court", "party", "government", "commission", "service", "services", "union", "organization", "organisation", "association", "institute", "university", "college", "school", "company", "group", "authority", "authorities", "bank", "times", "post", "news", "network", "kremlin", "pentagon", "embassy", "board", "center", "centre", "foundation", "administration", "army", "navy", "force", "forces", "corps", "team", "club", "federation", "bureau", "senate", "congress", "parliament", "assembly", "inc", "ltd", "corporation", "corp", "media", "press", "radio", "television", "journal", "tribune", "herald", "guardian", "telegraph", "daily", "magazine", "channel", "airlines", "airport", "hospital", "museum", "church", "campaign", "coalition", "alliance", "movement", "front", "programme", "program", "project", "society", "trust", "fund", "laboratory", "observatory", "station", "studio", "studios", "records", "republic", "kingdom", "states", "nations", "statement", "report", "reuters", "wikinews", "twitter", "facebook", "instagram", "youtube", "google", "apple", "microsoft", "amazon"]
+# Lower-case nouns that introduce an organisation's name: "victim group Ending Clergy Abuse".
+_ORG_INTRODUCERS = _word_set(
+    """group company firm organisation organization band party agency newspaper magazine outlet
+    network channel union charity website platform campaign"""
 )
-_NOT_A_PERSON = frozenset(
-    ["he", "she", "it", "they", "we", "i", "you", "who", "officials", "police", "authorities", "witnesses", "experts", "researchers", "scientists", "critics", "reports", "sources", "analysts", "residents", "democrats", "republicans", "protesters", "prosecutors", "investigators", "organizers", "organisers", "doctors", "officers", "others", "many", "some", "both", "several", "all", "everyone", "nobody", "someone", "god", "russia", "moscow", "china", "beijing", "washington", "kiev", "kyiv", "ukraine", "iran", "tehran", "israel", "britain", "london", "paris", "france", "germany", "berlin", "japan", "tokyo", "india", "delhi", "pakistan", "turkey", "ankara", "syria", "damascus", "brussels", "europe", "america", "pyongyang", "seoul", "korea", "taiwan", "canada", "ottawa", "australia", "mexico", "brazil", "egypt", "cairo", "venezuela", "caracas", "cuba", "havana", "poland", "warsaw", "italy", "rome", "spain", "madrid", "minsk", "belarus", "nato", "hamas", "hezbollah", "taliban", "vatican"]
+# Lone capitalised words that say who spoke without naming a person ("Moscow said").
+_NOT_A_PERSON = _word_set(
+    """he she it they we i you who officials police authorities witnesses experts
+    researchers scientists critics reports sources analysts residents democrats republicans
+    protesters prosecutors investigators organizers organisers doctors officers others many
+    some both several all everyone nobody someone god russia moscow china beijing washington
+    kiev kyiv ukraine iran tehran israel britain london paris france germany berlin japan
+    tokyo india delhi pakistan turkey ankara syria damascus brussels europe america pyongyang
+    seoul korea taiwan canada ottawa australia mexico brazil egypt cairo venezuela caracas
+    cuba havana poland warsaw italy rome spain madrid minsk belarus nato hamas hezbollah
+    taliban vatican"""
 )
+# Words that cannot stand between the name and the verb of the speaker:
+# "a source close to Peskov said" is not Peskov speaking.
+_NOT_BEFORE_NAME = _word_set(
+    """and or & of to with close for from by about that which who than against citing quoting
+    at in on while whereas but as when after before because since although though if where"""
+)
+_CYRILLIC_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+_CYRILLIC_LATIN = "a b v g d e yo zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya"
 _CYRILLIC = str.maketrans(
-    dict(
-        zip(
-            "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ",
-            ["a", "b", "v", "g", "d", "e", "yo", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "A", "B", "V", "G", "D", "E", "Yo", "Zh", "Z", "I", "Y", "K", "L", "M", "N", "O", "P", "R", "S", "T", "U", "F", "Kh", "Ts", "Ch", "Sh", "Shch", "", "Y", "", "E", "Yu", "Ya"],
-            strict=True,
-        )
-    )
+    {
+        cyr: latin.strip("-")
+        for lower, latin in zip(_CYRILLIC_LETTERS, _CYRILLIC_LATIN.split(), strict=True)
+        for cyr in (lower, lower.upper())
+    }
 )
+_PARTICLE_FORM = re.compile(r"(?:al|el|ad|as|ash|bin|ibn|d)[-'’](\w+)")
+_INITIALS = re.compile(r"(?:[A-Z]\.)+|Jr\.|Sr\.")
+_OPENERS = ("“", '"', "(", "‘")
 _MAX_NAME_WORDS = 4
+_MAX_RUN_WORDS = 8
 
 
 def _slug(text: str) -> str:
@@ -369,30 +400,31 @@ def _slug(text: str) -> str:
 
 
 def _core(token: str) -> str:
-    """A token without surrounding quote marks, brackets and trailing commas/colons."""
+    """A token without surrounding quote marks and brackets, nor a trailing comma or colon."""
     return token.strip("“”\"‘'()[]").rstrip(",;:")
 
 
-_PARTICLE_FORM = re.compile(r"(?:al|el|ad|as|ash|bin|ibn|d)[-'’](\w+)")
+def _ends_sentence(token: str) -> bool:
+    """A token closing a sentence: a full stop that is not part of an initial like 'W.'."""
+    word = _core(token)
+    return word.endswith((".", "!", "?")) and not _INITIALS.fullmatch(word)
 
 
 def _is_name_word(word: str) -> bool:
-    """Capitalised word (any script), initial like 'W.', or an 'al-Sisi' style particle form."""
-    if not word or word.endswith(("'s", "’s", "s'", "s’")):
+    """Capitalised word (any script), an initial like 'W.', or an 'al-Sisi' particle form."""
+    if not word or word.endswith(("'s", "’s", "s'", "s’")) or "-year-old" in word:
         return False
     particle_form = _PARTICLE_FORM.fullmatch(word)
     if particle_form:
         return particle_form[1][0].isupper()
-    if re.fullmatch(r"(?:[A-Z]\.)+", word):
-        return True  # initials: "George W. Bush"
-    return (
-        len(word) > 1 and word[0].isupper() and all(ch.isalpha() or ch in "-'’." for ch in word)
-    )
+    if _INITIALS.fullmatch(word):
+        return True
+    return len(word) > 1 and word[0].isupper() and all(c.isalpha() or c in "-'’." for c in word)
 
 
 def _is_acronym(word: str) -> bool:
     """RIA, NASA, FBI: all-capital words name organisations, not people."""
-    letters = word.replace(".", "")
+    letters = word.replace(".", "").replace("-", "")
     return len(letters) >= 2 and letters.isalpha() and letters.isupper()
 
 
@@ -400,7 +432,7 @@ def _run_before(tokens: list[str]) -> tuple[list[str], str]:
     """The capitalised name run ending the token list, and the token before it."""
     run: list[str] = []
     i = len(tokens) - 1
-    while i >= 0 and len(run) < 8:
+    while i >= 0 and len(run) < _MAX_RUN_WORDS:
         token = tokens[i]
         if run and (token.endswith((",", ";", ":", "”", '"')) or _ends_sentence(token)):
             break
@@ -409,148 +441,163 @@ def _run_before(tokens: list[str]) -> tuple[list[str], str]:
             break
         run.insert(0, word)
         i -= 1
-        if token.startswith(("“", '"', "(", "‘")):
+        if token.startswith(_OPENERS):
             break
     return run, tokens[i] if i >= 0 else ""
 
 
 def _run_after(tokens: list[str]) -> list[str]:
     """The name run after an inverted verb ("said Kremlin spokesman Dmitry Peskov")."""
-    i = 0
-    while i < len(tokens) and i < 4 and not _is_name_word(_core(tokens[i])):
-        if _core(tokens[i]).casefold() not in (_ROLE_WORDS | {"the", "a", "an"}):
-            return []
-        i += 1
     run: list[str] = []
-    for token in tokens[i:]:
+    for token in tokens[:_MAX_RUN_WORDS]:
         word = _core(token)
-        if run and token.startswith(("“", '"', "(", "‘")):
-            break
         if _ends_sentence(token):
             word = word.removesuffix(".")
-        if not (_is_name_word(word) or (run and word in _PARTICLES)):
-            break
-        run.append(word)
-        if token != word:  # punctuation ends the name
+        if _is_name_word(word) or (run and word in _PARTICLES):
+            if run and token.startswith(_OPENERS):
+                break
+            run.append(word)
+            if token != word:  # punctuation ends the name
+                break
+        elif word.casefold() in _ROLE_WORDS or (not run and word in ("the", "a", "an")):
+            # "Samoa Observer editor Keni Lesa": a run before a role word was the employer.
+            run = []
+        else:
             break
     return run
 
 
-def _ends_sentence(token: str) -> bool:
-    """A token closing a sentence: a full stop that is not part of an initial like 'W.'."""
-    word = _core(token)
-    return word.endswith((".", "!", "?")) and not re.fullmatch(r"(?:[A-Z]\.)+|Jr\.|Sr\.", word)
+def _is_role(word: str) -> bool:
+    """A title or occupation: "Minister", "Dr.", and any "-ist" ("Immunologist")."""
+    folded = word.rstrip(".").casefold()
+    return folded in _ROLE_WORDS or (folded.endswith("ist") and len(folded) > 6)
 
 
 def _clean_name(words: list[str]) -> str | None:
     """Drop fillers, qualifiers and role words ("US President Donald Trump" -> "Donald Trump")."""
-    words = list(words)
     while len(words) > 1 and words[0].casefold() in _FILLER:
-        words.pop(0)
-    roles = [i for i, w in enumerate(words[:-1]) if w.rstrip(".").casefold() in _ROLE_WORDS]
+        words = words[1:]
+    roles = [i for i, w in enumerate(words[:-1]) if _is_role(w)]
     if roles:
         words = words[roles[-1] + 1 :]
     while len(words) > 1 and (words[0].casefold() in _LEADING_QUALIFIERS or _is_acronym(words[0])):
-        words.pop(0)
+        words = words[1:]
     while words and words[0] in _PARTICLES:
-        words.pop(0)
+        words = words[1:]
     if not words or len(words) > _MAX_NAME_WORDS:
         return None
     folded = [w.rstrip(".").casefold() for w in words]
-    if any(w in _ORG_WORDS or w in _ROLE_WORDS or w in _FILLER for w in folded):
+    if any(w in _ORG_WORDS or w in _FILLER for w in folded) or any(map(_is_acronym, words)):
         return None
-    if any(_is_acronym(w) for w in words):
-        return None
-    return " ".join(words)
+    # A role word may end a name ("John Major") but not be all of it ("Minister said").
+    return None if len(words) == 1 and _is_role(words[0]) else " ".join(words)
+
+
+# --------------------------------------------------------------------------- attribution
 
 
 @dataclass(frozen=True, slots=True)
 class _Speaker:
-    """Who a clause names: a name as written, or a pronoun to resolve from context."""
+    """Who a clause names: a name as written, or (name "") a pronoun to resolve from context."""
 
     name: str = ""
-    pronoun: bool = False
 
 
-_BAD_BEFORE_NAME = frozenset(
-    ["and", "or", "&", "of", "to", "with", "close", "for", "from", "by", "about", "that", "which", "who", "than", "against", "citing", "quoting", "the", "a", "an"]
+_AFTER_QUOTE = re.compile(
+    rf"\s*,?\s*(?P<pre>(?:[^\s,;:.!?\"“”()][^\s,;:!?\"“”()]*\s+){{0,8}}?)"
+    rf"(?:(?P<verb>{_SPEECH_VERBS})|(?P<acc>according to))\b"
 )
+_SENTENCE_BREAK = re.compile(r"(?<!\b[A-Z])(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[.!?][\"”’)]?\s+")
+_MAX_WORDS_VERB_TO_QUOTE = 25
+# ", Twitter placed": a clause with its own capitalised subject and past-tense verb.
+_NEW_CLAUSE = re.compile(r",\s+(?:[Tt]he\s+)?(?:[A-Z][\w'’-]*\s+)+[a-z]+ed\b")
+_MAX_APPOSITION_WORDS = 8
 
 
-def _speaker_before_verb(text: str) -> _Speaker | None:
-    """The subject right before a speech verb: "Kremlin spokesman Dmitry Peskov told"."""
+def _speaker_before_verb(text: str, *, whole_clause: bool = False) -> _Speaker | None:
+    """The subject right before a speech verb: "Kremlin spokesman Dmitry Peskov told".
+
+    With `whole_clause`, `text` must be nothing but the subject (as between a quote and its verb).
+    """
     tokens = text.split()
     while tokens and tokens[-1].casefold() in _AUXILIARIES:
         tokens.pop()
     if tokens and tokens[-1].casefold() in _PRONOUNS:
-        return _Speaker(pronoun=True)
+        return _Speaker()
     if tokens and tokens[-1].endswith(","):
         tokens = _drop_apposition(tokens)
+    if not tokens or tokens[-1].endswith((",", ";", ":", '"', "”", "’", ")")):
+        return None  # '"... Justices," wrote': the word before the verb closes a quote
     run, before = _run_before(tokens)
-    if not run or _core(before).casefold() in _BAD_BEFORE_NAME:
+    if before == "of" and len(tokens) > len(run) + 1:
+        owner, owner_before = _run_before(tokens[: -len(run) - 1])
+        if owner and _is_role(owner[-1]):
+            # "Director of National Intelligence John Ratcliffe said": the name ends the run,
+            # after the place or body; "Officer of Red Hat said" holds no name at all.
+            run, before = (run[-2:] if len(run) > 2 else []), ""
+        else:
+            # "Doug Collins of Georgia said": the name comes before the place.
+            run, before = owner, owner_before
+    # "the Foreign Ministry said", "group Ending Clergy Abuse said": organisations.
+    if not run or before.casefold() in _NOT_BEFORE_NAME | _ORG_INTRODUCERS | {"the", "a", "an"}:
         return None
-    # "a source close to Peskov said" is not Peskov speaking.
-    if any(_core(t).casefold() in _BAD_BEFORE_NAME - {"the", "a", "an"} for t in tokens[:-len(run)]):
+    if whole_clause and any(_core(t).casefold() in _NOT_BEFORE_NAME for t in tokens[: -len(run)]):
         return None
     name = _clean_name(run)
     return _Speaker(name=name) if name else None
 
 
 def _drop_apposition(tokens: list[str]) -> list[str]:
-    """ "Putin, speaking in Vladivostok, said" -> "Putin said"; keep tokens if no such clause."""
-    for i in range(len(tokens) - 2, max(-1, len(tokens) - 10), -1):
+    """ "Putin, speaking in Vladivostok, said" -> "Putin said"; "its head, Jane Doe, said" -> "Jane
+    Doe said"; tokens unchanged when no such clause ends them."""
+    for i in range(len(tokens) - 2, max(-1, len(tokens) - 2 - _MAX_APPOSITION_WORDS), -1):
         if tokens[i].endswith(","):
-            return [*tokens[:i], tokens[i].rstrip(",")]
+            between = [_core(token) for token in tokens[i + 1 :]]
+            if all(_is_name_word(word) or word in _PARTICLES for word in between):
+                return between
+            return [*tokens[:i], tokens[i].removesuffix(",")]
     return tokens
 
 
 def _speaker_after_verb(text: str) -> _Speaker | None:
     """The speaker after an inverted verb: '"...," said Peskov' or 'according to Peskov'."""
-    tokens = text.split()[:8]
+    tokens = text.split()[:_MAX_RUN_WORDS]
     if tokens and _core(tokens[0]).casefold() in _PRONOUNS:
-        return _Speaker(pronoun=True)
+        return _Speaker()
     name = _clean_name(_run_after(tokens))
     return _Speaker(name=name) if name else None
-
-
-_AFTER_QUOTE = re.compile(
-    rf"\s*,?\s*(?P<pre>(?:[^\s,;:!?\"“”()]+\s+){{0,8}}?)"
-    rf"(?:(?P<verb>{_SPEECH_VERBS})|(?P<acc>according to))\b"
-)
-_SENTENCE_BREAK = re.compile(r"(?<!\b[A-Z])(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[.!?][\"”’)]?\s+")
-_MAX_WORDS_VERB_TO_QUOTE = 25
 
 
 def _speaker_after_quote(after: str) -> _Speaker | None:
     """Attribution that follows the closing quote mark: ',” Peskov said' / ',” said Peskov'."""
     match = _AFTER_QUOTE.match(after)
-    if match is None:
+    if match is None or any(_ends_sentence(token) for token in match["pre"].split()):
         return None
-    pre = match["pre"]
-    inverted = match["acc"] is not None or not pre.strip()
-    if inverted and match["verb"] not in _INVERTED_NOT:
-        return _speaker_after_verb(after[match.end() :])
-    return _speaker_before_verb(pre) if not inverted else None
+    if match["acc"] is None and match["pre"].strip():
+        return _speaker_before_verb(match["pre"], whole_clause=True)
+    if match["verb"] in _INVERTED_NOT:
+        return None
+    return _speaker_after_verb(after[match.end() :])
 
 
 def _speaker_before_quote(before: str) -> _Speaker | None:
     """Attribution that leads into the quote in the same sentence: 'Peskov told RIA: “...”'."""
     sentence = _SENTENCE_BREAK.split(before)[-1]
-    for match in reversed(list(_VERB.finditer(sentence))):
-        rest = sentence[match.end() :]
-        if len(rest.split()) > _MAX_WORDS_VERB_TO_QUOTE:
-            return None
-        verb = match["verb"] or "according to"
-        if verb == "told" and rest.split()[:1] == ["by"]:
-            return _speaker_after_verb(rest.split(None, 1)[1] if len(rest.split()) > 1 else "")
-        if match["acc"] is None:
-            speaker = _speaker_before_verb(sentence[: match.start()])
-            if speaker is not None:
-                return speaker
-        if verb not in _INVERTED_NOT:
-            return _speaker_after_verb(rest)
+    matches = list(_VERB.finditer(sentence))
+    if not matches:
         return None
-    return None
+    match = matches[-1]
+    rest = sentence[match.end() :].split()
+    if len(rest) > _MAX_WORDS_VERB_TO_QUOTE:
+        return None
+    if match["acc"] is not None:
+        return _speaker_after_verb(" ".join(rest))
+    if match["verb"] == "told" and rest[:1] == ["by"]:
+        return _speaker_after_verb(" ".join(rest[1:]))
+    if _NEW_CLAUSE.search(sentence, match.end()):
+        return None  # 'After Trump said so, Twitter placed a label "...": Twitter's words
+    # "Trump said Biden ...": the subject speaks; a name after the verb is being reported on.
+    return _speaker_before_verb(sentence[: match.start()])
 
 
 # --------------------------------------------------------------------------- resolving people
@@ -563,6 +610,19 @@ class _Person:
     slug: str
     name: str
     is_new: bool
+
+
+def _fold(text: str) -> str:
+    """Strip accents one character for one ("Erdoğan" -> "Erdogan"), so offsets still match."""
+    accented = {ch for ch in set(text) if not ch.isascii()}
+    return text.translate({ord(ch): unicodedata.normalize("NFD", ch)[0] for ch in accented})
+
+
+def _names_of(entry: Mapping[str, object]) -> list[str]:
+    """A registry entry's name and aliases, as non-empty strings."""
+    aliases = entry.get("aliases") or []
+    names = [entry.get("name"), *(aliases if isinstance(aliases, list) else [])]
+    return [name.strip() for name in names if isinstance(name, str) and name.strip()]
 
 
 class _Resolver:
@@ -578,14 +638,16 @@ class _Resolver:
                 self._by_name.setdefault(_slug(name), slug)
                 self._by_surname.setdefault(_slug(name.split()[-1]), set()).add(slug)
         self._lowercase_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", plain))
+        self._folded = _fold(plain)
+        self._full_names: dict[str, str | None] = {}
 
-    def resolve(self, name: str, pos: int) -> _Person | None:
-        """The person `name` (as written at plain-text offset `pos`) refers to, or None."""
+    def resolve(self, name: str) -> _Person | None:
+        """The person `name` (as written in the article) refers to, or None."""
         if _slug(name) in self._by_name:
             return self._known(self._by_name[_slug(name)])
         if " " in name:
             return self._full_name(name)
-        full = self._article_full_name(name, pos)
+        full = self._article_full_name(name)
         if full is not None:
             return self._full_name(full)
         slugs = self._by_surname.get(_slug(name), set())
@@ -597,35 +659,59 @@ class _Resolver:
 
     def _known(self, slug: str) -> _Person:
         """A registry person."""
-        name = str(self._people[slug].get("name") or slug)
-        return _Person(slug, name, is_new=False)
+        return _Person(slug, str(self._people[slug].get("name") or slug), is_new=False)
 
     def _full_name(self, name: str) -> _Person:
         """A full name: the registry's person if named or aliased so, else a new person."""
         slug = self._by_name.get(_slug(name), _slug(name))
         if slug in self._people:
             return self._known(slug)
+        # "Dmitri Peskov" for the registry's "Dmitry Peskov": same surname and initial.
+        same_surname = self._by_surname.get(_slug(name.split()[-1]), set())
+        if len(same_surname) == 1:
+            known = self._known(next(iter(same_surname)))
+            if _slug(known.name)[:1] == slug[:1]:
+                return known
         return _Person(slug, name, is_new=True)
 
-    def _article_full_name(self, surname: str, pos: int) -> str | None:
-        """The full name ending in `surname` nearest before `pos` (else first after) in the text."""
-        best: str | None = None
-        pattern = rf"(?<![\w-]){re.escape(surname)}(?![\w-])"
-        for match in re.finditer(pattern, self._plain):
+    def _article_full_name(self, surname: str) -> str | None:
+        """The full name most often written out for `surname` in the article (first on ties)."""
+        if surname not in self._full_names:
+            counts: dict[str, int] = {}
+            names = self._full_names_ending_in(surname)
+            for name in names:
+                # "Hong Kong Carrie Lam" also counts for "Carrie Lam", written elsewhere.
+                shortest = min((n for n in names if name.endswith(" " + n) or n == name), key=len)
+                counts[shortest] = counts.get(shortest, 0) + 1
+            # A surname alone means whom the article names most: "Trump" is Donald, not Melania.
+            self._full_names[surname] = max(counts, key=counts.__getitem__, default=None)
+        return self._full_names[surname]
+
+    def _full_names_ending_in(self, surname: str) -> list[str]:
+        """Every 'First Last' written in the article whose last word is `surname`."""
+        names: list[str] = []
+        folded = _fold(surname)
+        for match in re.finditer(rf"(?<![\w'’-]){re.escape(folded)}(?![\w-])", self._folded):
             line_start = self._plain.rfind("\n", 0, match.start()) + 1
-            tokens = self._plain[line_start : match.start()].split()[-6:]
-            if self._plain[match.start() - 1 : match.start()] not in ("", " ", "\n"):
-                continue
-            run, _ = _run_before(tokens)
-            name = _clean_name([*run, surname]) if run else None
-            if name is None or " " not in name:
-                continue
-            if match.start() > pos and best is not None:
-                break
-            best = name
-            if match.start() > pos:
-                break
-        return best
+            tokens = self._plain[line_start : match.start()].split()[-_MAX_RUN_WORDS:]
+            run, before = _run_before([*tokens, self._plain[match.start() : match.end()]])
+            if before in ("from", "of", "in") and len(run) > 2:
+                run = run[1:]  # "Senator from Vermont Bernie Sanders": a place, then the name
+            name = _clean_name(run) if len(run) > 1 else None
+            if name is not None and " " in name:
+                names.append(name)
+        return names
+
+    def is_person(self, name: str) -> bool:
+        """Whether a name met in passing is surely a person's (so "he" after it is ambiguous)."""
+        if _slug(name) in self._by_name:
+            return True
+        if " " not in name:
+            return self._article_full_name(name) is not None
+        last = re.escape(_fold(name.split()[-1]))
+        alone = len(re.findall(rf"(?<![\w'’-]){last}(?![\w-])", self._folded))
+        # The surname also stands on its own somewhere: the article refers to them again.
+        return alone > len(re.findall(re.escape(_fold(name)), self._folded))
 
     def _looks_like_a_word(self, word: str) -> bool:
         """A lone capitalised word that is a common noun, place or group rather than a surname."""
@@ -637,24 +723,18 @@ class _Resolver:
         )
 
 
-def _names_of(entry: Mapping[str, object]) -> list[str]:
-    """A registry entry's name and aliases, as non-empty strings."""
-    aliases = entry.get("aliases") or []
-    names = [entry.get("name"), *(aliases if isinstance(aliases, list) else [])]
-    return [name.strip() for name in names if isinstance(name, str) and name.strip()]
-
-
 # --------------------------------------------------------------------------- quote proposals
 
 _CURLY_QUOTE = re.compile(r"“([^“”]+)”")
 _STRAIGHT_QUOTE = re.compile(r'(?<![\w"])"(?=[^\s"])([^"]+?)(?<=\S)"(?!\w)')
 _MIN_QUOTE_WORDS = 2
 _ID_WORDS = 4
+_MAX_WORDS_BETWEEN_QUOTES = 20
 
 
 @dataclass(frozen=True, slots=True)
 class _Span:
-    """One quoted passage: paragraph index, offsets of its marks in the paragraph, its words."""
+    """One quoted passage: its paragraph, the offsets of its quote marks, its words."""
 
     para: int
     start: int
@@ -675,15 +755,15 @@ def _quote_spans(para_index: int, paragraph: str) -> list[_Span]:
             continue
         inner = match[1]
         lead = len(inner) - len(inner.lstrip())
+        # '“Definitely not,” he said': the comma belongs to the sentence, not the quote.
         text = inner.strip().removesuffix(",").rstrip()
         spans.append(_Span(para_index, match.start(), match.end(), text, match.start(1) + lead))
     return spans
 
 
-def _attribute(
-    span: _Span, paragraph: str, previous: _Span | None, prev_speaker: str | None
-) -> _Speaker | str | None:
-    """Who says `span`: a _Speaker found in the text, a slug inherited from the prior quote, or None."""
+def _attribute(span: _Span, paragraph: str, previous: _Span | None) -> _Speaker | bool:
+    """Who says `span` per the text around it; True means "the previous quote's speaker"."""
+    # '“... heroically.” He said' starts a new sentence rather than attributing the quote.
     if not span.text.endswith("."):
         speaker = _speaker_after_quote(paragraph[span.end :])
         if speaker is not None:
@@ -691,37 +771,79 @@ def _attribute(
     speaker = _speaker_before_quote(paragraph[: span.start])
     if speaker is not None:
         return speaker
-    if prev_speaker is None or previous is None:
-        return None
+    if previous is None:
+        return False
     if previous.para == span.para:
-        # '"A," Peskov said. "B."': B carries on A's speaker when only the attribution is between.
+        # '"A," Peskov said. "B."': B carries on when only the attribution stands between.
         between = paragraph[previous.end : span.start]
-        if len(between.split()) <= 20 and re.search(r"[.,:]\s*$", between) and _VERB.search(between):
-            return prev_speaker
-        return None
+        return (
+            len(between.split()) <= _MAX_WORDS_BETWEEN_QUOTES
+            and re.search(r"[.,:]\s*$", between) is not None
+            and _speaker_after_quote(between) is not None
+        )
     # A paragraph that is only a quote continues the previous paragraph's last speaker.
-    if previous.para == span.para - 1 and (span.start, span.end) == (0, len(paragraph)):
-        return prev_speaker
-    return None
+    return previous.para == span.para - 1 and (span.start, span.end) == (0, len(paragraph))
+
+
+class _Anchor:
+    """Finds the prefix that makes a quote unique in the article's normalised plain text."""
+
+    def __init__(self, plain: str) -> None:
+        self._plain = plain
+        self._norm = normalize(plain)
+
+    def prefix_for(self, text: str, src_pos: int) -> str | None:
+        """'' if `text` at `src_pos` is unique, else its shortest unique prefix; None if none."""
+        needle = normalize(text).strip()
+        positions = _occurrences(self._norm, needle)
+        if len(positions) == 1:
+            return ""
+        at = len(normalize(self._plain[:src_pos]))
+        if at not in positions:
+            return None
+        words = self._plain[:src_pos].split()
+        tail = " " if self._plain[:src_pos][-1:].isspace() else ""
+        for count in range(1, len(words) + 1):
+            prefix = " ".join(words[-count:]) + tail
+            wanted = normalize(prefix).rstrip(" ")
+            if sum(_has_prefix(self._norm, p, wanted) for p in positions) == 1:
+                return prefix
+        return None
+
+
+def _occurrences(text: str, needle: str) -> list[int]:
+    """Start offsets of needle in text, overlapping ones included."""
+    positions: list[int] = []
+    position = text.find(needle)
+    while position >= 0:
+        positions.append(position)
+        position = text.find(needle, position + 1)
+    return positions
+
+
+def _has_prefix(text: str, position: int, prefix: str) -> bool:
+    """Whether `prefix` ends right before `position`, one space at the junction aside."""
+    before = position - 1 if position and text[position - 1] == " " else position
+    return text.endswith(prefix, 0, before)
 
 
 @dataclass
 class _Proposals:
-    """Accumulates accepted quotes, their ids and the new people they need."""
+    """Accumulates accepted quotes, their unique ids and the new people they need."""
 
     quotes: list[dict[str, object]]
     ids: set[str]
     new_people: dict[str, dict[str, object]]
 
-    def add(self, person: _Person, span: _Span, prefix: str | None) -> None:
+    def add(self, person: _Person, text: str, prefix: str) -> None:
         """Record one quote with a unique id; register its speaker if people.yaml lacks them."""
-        words = " ".join(span.text.split()[:_ID_WORDS])
+        words = " ".join(text.split()[:_ID_WORDS])
         base = _slug(f"{person.name.split()[-1]} {words}")
         quote_id, n = base, 2
         while quote_id in self.ids:
             quote_id, n = f"{base}-{n}", n + 1
         self.ids.add(quote_id)
-        quote: dict[str, object] = {"id": quote_id, "text": " ".join(span.text.split())}
+        quote: dict[str, object] = {"id": quote_id, "text": " ".join(text.split())}
         if prefix:
             quote["prefix"] = prefix
         quote.update({"speaker": person.slug, "context": ""})
@@ -730,101 +852,116 @@ class _Proposals:
             self.new_people[person.slug] = {"name": person.name, "role": "", "aliases": []}
 
 
-class _Anchor:
-    """Finds a prefix that makes a quote unique in the article's normalised plain text."""
+def _sentences(text: str) -> list[list[str]]:
+    """The tokens of each sentence (or fragment) in `text`."""
+    return [
+        sentence.split()
+        for paragraph in text.split("\n\n")
+        for sentence in _SENTENCE_BREAK.split(paragraph)
+        if sentence.strip()
+    ]
 
-    def __init__(self, plain: str) -> None:
-        self._plain = plain
-        self._norm, self._origin = _normalise_with_map(plain)
 
-    def prefix_for(self, text: str, src_pos: int) -> str | None:
-        """"" if `text` at `src_pos` is unique, the shortest whole-word prefix if not, else None."""
-        needle = normalise(text)
-        if _count(self._norm, needle) == 1:
-            return ""
-        at = len(normalise(self._plain[:src_pos] + "x")) - 1  # "x" keeps a trailing space
-        if self._norm[at : at + len(needle)] != needle:
+def _name_runs(tokens: list[str]) -> list[tuple[int, list[str]]]:
+    """(index of first token, words) of every capitalised name run in a sentence."""
+    runs: list[tuple[int, list[str]]] = []
+    i = 0
+    while i < len(tokens):
+        run, before = _run_before(tokens[: i + 1]) if _is_name_word(_core(tokens[i])) else ([], "")
+        j = i + 1
+        # Extend forward while the next token continues the run.
+        while j < len(tokens) and run:
+            longer, _before = _run_before(tokens[: j + 1])
+            if len(longer) <= len(run):
+                break
+            run, j = longer, j + 1
+        if run:
+            runs.append((j - len(run), run))
+        i = j
+        del before
+    return runs
+
+
+def _is_subject(tokens: list[str], start: int) -> bool:
+    """Whether only fillers, roles and qualifiers precede a run: it opens the sentence."""
+    lead = {_core(token).casefold() for token in tokens[:start]}
+    return lead <= _FILLER | _ROLE_WORDS | _LEADING_QUALIFIERS | {""}
+
+
+class _QuoteFinder:
+    """Walks the paragraphs once, attributing each quote from the text and the quote before."""
+
+    def __init__(self, blocks: list[_Block], people: Mapping[str, Mapping[str, object]]) -> None:
+        self._plain = "\n\n".join(block.text for block in blocks)
+        self._offsets = [0]
+        for block in blocks:
+            self._offsets.append(self._offsets[-1] + len(block.text) + 2)
+        self._paragraphs = [(i, block.text) for i, block in enumerate(blocks) if block.kind == "p"]
+        self._resolver = _Resolver(people, self._plain)
+        self._anchor = _Anchor(self._plain)
+        self.proposals = _Proposals([], set(), {})
+
+    def run(self) -> _Proposals:
+        """Propose every quote whose speaker resolves and whose text can be anchored."""
+        previous: _Span | None = None
+        prev_person: _Person | None = None
+        for index, paragraph in self._paragraphs:
+            for span in _quote_spans(index, paragraph):
+                found = _attribute(span, paragraph, previous)
+                person = self._person(found, span, previous, prev_person)
+                previous, prev_person = span, person
+                if person is not None and len(span.text.split()) >= _MIN_QUOTE_WORDS:
+                    self._propose(person, span)
+        return self.proposals
+
+    def _propose(self, person: _Person, span: _Span) -> None:
+        """Add the quote, with a prefix when its words occur more than once."""
+        prefix = self._anchor.prefix_for(span.text, self._offsets[span.para] + span.text_start)
+        if prefix is not None:
+            self.proposals.add(person, span.text, prefix)
+
+    def _person(
+        self,
+        found: _Speaker | bool,
+        span: _Span,
+        previous: _Span | None,
+        prev_person: _Person | None,
+    ) -> _Person | None:
+        """Resolve an attribution; "he" and continued quotes need the previous quote's speaker."""
+        if isinstance(found, _Speaker) and found.name:
+            return self._resolver.resolve(found.name)
+        if not found or prev_person is None or previous is None or previous.para < span.para - 1:
             return None
-        starts = [m.start() for m in re.finditer(r"\S+\s*", self._norm[:at])]
-        for start in reversed(starts):
-            candidate = self._norm[start:at]
-            if _count(self._norm, candidate + needle) == 1:
-                return " ".join(self._plain[self._origin[start] : src_pos].split()) + (
-                    " " if candidate.endswith(" ") else ""
-                )
-        return None
+        between = self._plain[
+            self._offsets[previous.para] + previous.end : self._offsets[span.para] + span.start
+        ]
+        named = {person.slug for person in self._people_named(between)}
+        # Anyone else named since the previous quote makes "he" ambiguous: propose nothing.
+        return prev_person if named <= {prev_person.slug} else None
 
-
-def _speech_events(paragraphs: list[tuple[int, str]]) -> Iterator[tuple[int, int, str]]:
-    """(paragraph, offset, name) for every 'NAME said' clause: the people pronouns can mean."""
-    for index, paragraph in paragraphs:
-        for match in _VERB.finditer(paragraph):
-            if match["verb"] is None:
-                continue
-            sentence = _SENTENCE_BREAK.split(paragraph[: match.start()])[-1]
-            speaker = _speaker_before_verb(sentence)
-            if speaker is not None and speaker.name:
-                yield index, match.start(), speaker.name
+    def _people_named(self, text: str) -> list[_Person]:
+        """The people `text` names: sentence subjects and names the article uses again."""
+        people: list[_Person] = []
+        for tokens in _sentences(text):
+            for start, run in _name_runs(tokens):
+                name = _clean_name(run)
+                if name is None:
+                    continue
+                after = _core(tokens[start + len(run)]) if start + len(run) < len(tokens) else ""
+                speaking = _VERB.fullmatch(after) is not None
+                subject = " " in name and _is_subject(tokens, start)
+                if subject or speaking or self._resolver.is_person(name):
+                    person = self._resolver.resolve(name)
+                    people.extend([person] if person is not None else [])
+        return people
 
 
 def _propose_quotes(
     blocks: list[_Block], people: Mapping[str, Mapping[str, object]]
 ) -> tuple[list[dict[str, object]], dict[str, dict[str, object]]]:
     """Quoted speech with a resolvable speaker, each anchored uniquely in the article text."""
-    plain = "\n\n".join(block.text for block in blocks)
-    offsets = [0]
-    for block in blocks:
-        offsets.append(offsets[-1] + len(block.text) + 2)
-    paragraphs = [(i, b.text) for i, b in enumerate(blocks) if b.kind == "p"]
-    resolver = _Resolver(people, plain)
-    anchor = _Anchor(plain)
-    proposals = _Proposals([], set(), {})
-    # Speakers named so far, as (paragraph, offset, slug or name): what "he" or "she" can mean.
-    named: list[tuple[int, int, str | _Person]] = list(_speech_events(paragraphs))
-    previous: _Span | None = None
-    prev_person: _Person | None = None
-    for index, paragraph in paragraphs:
-        for span in _quote_spans(index, paragraph):
-            found = _attribute(span, paragraph, previous, prev_person.slug if prev_person else None)
-            person = _person_for(found, span, named, resolver, offsets, prev_person)
-            previous, prev_person = span, person
-            if person is None:
-                continue
-            named.append((span.para, span.start, person))
-            if len(span.text.split()) < _MIN_QUOTE_WORDS:
-                continue
-            prefix = anchor.prefix_for(span.text, offsets[index] + span.text_start)
-            if prefix is not None:
-                proposals.add(person, span, prefix)
+    proposals = _QuoteFinder(blocks, people).run()
     return proposals.quotes, proposals.new_people
-
-
-def _person_for(
-    found: _Speaker | str | None,
-    span: _Span,
-    named: list[tuple[int, int, str | _Person]],
-    resolver: _Resolver,
-    offsets: list[int],
-    prev_person: _Person | None,
-) -> _Person | None:
-    """Resolve an attribution to a person; pronouns take the latest speaker named nearby."""
-    if found is None:
-        return None
-    if isinstance(found, str):
-        return prev_person
-    if found.name:
-        return resolver.resolve(found.name, offsets[span.para] + span.start)
-    earlier = [
-        entry
-        for entry in named
-        if entry[0] == span.para - 1 or (entry[0] == span.para and entry[1] < span.start)
-    ]
-    if not earlier:
-        return None
-    para, offset, who = max(earlier, key=lambda entry: (entry[0], entry[1]))
-    if isinstance(who, _Person):
-        return who
-    return resolver.resolve(who, offsets[para] + offset)
 
 
 # --------------------------------------------------------------------------- files
@@ -838,7 +975,7 @@ def _dump(data: object) -> str:
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,
-        width=1_000_000,
+        width=_YAML_WIDTH,
     )
 
 
@@ -896,20 +1033,46 @@ def _merged_people(path: Path, new_people: Mapping[str, dict[str, object]]) -> s
         existing = yaml.load(existing_text, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         raise ImportConflict(
-            f"{path}: cannot add the imported people because the file is not valid YAML ({exc}); "
-            "fix it and import again"
+            f"{path}: cannot add the imported people because the file is not valid YAML; "
+            f"fix it and import again ({exc})"
         ) from None
     if not isinstance(existing, dict):
         raise ImportConflict(f"{path}: expected a mapping of person slugs; fix it and import again")
     missing = {slug: entry for slug, entry in new_people.items() if slug not in existing}
     if not missing:
         return None
-    if existing_text.strip() and not existing:
-        # "{}" (or similar) cannot take appended block entries; its comments are all it has.
-        existing_text = "".join(
-            line for line in existing_text.splitlines(keepends=True) if line.lstrip().startswith("#")
-        )
-    # Appending keeps the editors' comments and layout, which a full re-dump would lose.
-    if existing_text and not existing_text.endswith("\n"):
+    if not existing:
+        # "{}" cannot take block entries after it; its comments are all worth keeping.
+        kept = [line for line in existing_text.splitlines() if line.lstrip().startswith("#")]
+        existing_text = "".join(f"{line}\n" for line in kept)
+    elif not existing_text.endswith("\n"):
         existing_text += "\n"
+    # Appending keeps the editors' comments and layout, which a full re-dump would lose.
     return existing_text + _dump(missing)
+
+
+def import_files(root: Path, paths: list[Path], *, force: bool = False) -> list[Path]:
+    """Import each file into the site at `root`; people found are added as they go, so a
+    speaker introduced by one file is recognised in the next."""
+    from digest.scaffold import schema_comment, write_schemas
+
+    content_dir = root / "content"
+    written: list[Path] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportFormatError(f"{path}:1:1: not valid UTF-8 (byte offset {exc.start}); "
+                                    "save the file as UTF-8") from None
+        imported = parse_import(text, str(path), _known_people(content_dir / "people.yaml"))
+        written += write_import(imported, content_dir, force=force,
+                                schema_comment=schema_comment("sidecar", 2))
+    write_schemas(root)
+    return written
+
+
+def _known_people(path: Path) -> dict[str, dict[str, object]]:
+    if not path.is_file():
+        return {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    return data if isinstance(data, dict) else {}
