@@ -22,6 +22,9 @@ from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
+from digest.feeds import feed_files
+from digest.sitemap import sitemap_files
+from digest.timeline import timeline_file
 from digest.model import Person, Site
 from digest.render import RenderContext, SiteRenderer
 from digest.sources import SourceSet, SourceText, discover
@@ -182,6 +185,14 @@ def render_files(analysis: Analysis, jobs: int = 1) -> SiteWriter:
     writer = SiteWriter()
     ctx = RenderContext(analysis.site, analysis.annotated, env, links)
     for output in _render_pages(ctx, jobs):
+        writer.add(output)
+    for output in feed_files(analysis.site, analysis.annotated, links):
+        writer.add(output)
+    writer.add(timeline_file(analysis.site, links))
+    # The sitemap lists every HTML page written so far, so it comes last.
+    page_rels = [d.removesuffix("index.html") for d in sorted(writer.files)
+                 if d.endswith(".html")]
+    for output in sitemap_files(analysis.site, links, page_rels):
         writer.add(output)
     for name, data in sorted(statics.items()):
         writer.add(OutputFile("static/" + assets[name], data, f"theme static {name}"))

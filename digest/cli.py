@@ -159,3 +159,25 @@ def import_(files: tuple[Path, ...], force: bool) -> None:
     root = _root()
     for path in import_files(root, list(files), force=force):
         click.echo(f"wrote {path.relative_to(root)}")
+
+
+@main.command()
+@click.option("--remote", default="origin", show_default=True, help="Git remote to push to.")
+@click.option("--branch", default="gh-pages", show_default=True, help="Branch to commit to.")
+@click.option("-m", "--message", help="Commit message.")
+@click.option("--no-push", is_flag=True, help="Commit to the branch but do not push.")
+@click.option("--base-url", metavar="URL", help="Override base_url from site.toml.")
+def publish(remote: str, branch: str, message: str | None, no_push: bool,
+            base_url: str | None) -> None:
+    """Build the site and commit it onto the gh-pages branch, then push it.
+
+    The working tree, the index and the current branch are left untouched.
+    """
+    from digest.build import build as run_build
+    from digest.publish import publish as run_publish
+
+    root = _root()
+    report = run_build(root, base_url=base_url)
+    sha = run_publish(root, report.output, remote=remote, branch=branch, message=message,
+                      push=not no_push)
+    click.echo(f"published {sha[:10]} on {branch}" + ("" if no_push else f" ({remote})"))

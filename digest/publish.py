@@ -55,7 +55,9 @@ jobs:
       - id: pages
         uses: actions/configure-pages@v6
       - name: Install digest
-        run: python -m pip install .
+        # requirements.txt says where digest comes from: "." in digest's own
+        # repository, a git URL or package index name in a site made by `digest init`.
+        run: python -m pip install -r requirements.txt
       - name: Build the site
         # Links follow the URL Pages serves the site from (a project site lives
         # under /<repository>/, a custom domain at its root).
@@ -123,7 +125,7 @@ def _site_files(site_dir: Path) -> list[tuple[str, Path]]:
         for name in names:
             path = Path(folder) / name
             rel = path.relative_to(site_dir).as_posix()
-            if "\n" in rel or "\x00" in rel:
+            if "\n" in rel:
                 raise DigestError(f"cannot publish {path}: its name holds a line break")
             found.append((rel, path))
     return sorted(found)

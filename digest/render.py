@@ -8,8 +8,11 @@ from dataclasses import dataclass
 import jinja2
 
 from digest import urls
+from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
 from digest.dates import FuzzyDate, display_range, format_day
+from digest.feeds import feed_links
+from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
 from digest.model import Article, ChronologyEntry, Quote, Site
 from digest.views import (
@@ -131,6 +134,14 @@ class ViewBuilder:
             sources=tuple(sources))
 
 
+def plain_description(article: Article) -> str:
+    """Plain text for meta descriptions: the standfirst, else the summary without markup."""
+    text = article.standfirst or article.summary
+    if article.standfirst or not text:
+        return text
+    return plain_text(render_markdown(text).html).strip()
+
+
 def _paginate(items: list, per_page: int) -> Iterator[tuple[int, int, list]]:
     total = max(1, -(-len(items) // per_page))
     for number in range(1, total + 1):
@@ -147,9 +158,15 @@ class SiteRenderer:
         self.links = ctx.links
 
     def page(self, template: str, rel: str, title: str, kind: str, source: str,
-             description: str = "", **values: object) -> OutputFile:
-        meta = PageMeta(title, description or self.site.config.description, rel, kind,
-                        self.links.absolute(rel))
+             description: str = "", *, jsonld: str = "", topic_slug: str | None = None,
+             **values: object) -> OutputFile:
+        description = description or self.site.config.description
+        canonical = self.links.absolute(rel)
+        meta = PageMeta(title, description, rel, kind, canonical,
+                        feeds=tuple(feed_links(self.links, topic_slug)),
+                        social=tuple(meta_tags(self.site, kind, title, description, canonical,
+                                               self.links)),
+                        jsonld=jsonld)
         html = self.ctx.env.get_template(template).render(page=meta, **values)
         return OutputFile(urls.dest_of(rel), html.encode("utf-8"), source)
 
@@ -158,7 +175,8 @@ class SiteRenderer:
         for slug in slugs:
             article = self.site.by_slug[slug]
             yield self.page("article.html", urls.article_rel(slug), article.title, "article",
-                            article.src_rel, article.standfirst or article.summary,
+                            article.src_rel, plain_description(article),
+                            jsonld=article_jsonld(self.site, article, self.links),
                             article=self.views.article(article))
 
     def other_pages(self) -> Iterator[OutputFile]:
@@ -200,7 +218,7 @@ class SiteRenderer:
                              views.chronology(events_by_topic.get(slug, [])))
             topic_views.append(view)
             yield page("topic.html", urls.topic_rel(slug), topic.title, "topic", f"topic {slug}",
-                       topic.description, topic=view)
+                       topic.description, topic_slug=slug, topic=view)
         yield page("topics.html", "topics/", "Topics", "topics", "topics index", topics=topic_views)
         person_views = []
         for slug, person in sorted(site.people.items()):
@@ -210,7 +228,8 @@ class SiteRenderer:
                               tuple(views.card(a) for a in mentioned))
             person_views.append(view)
             yield page("person.html", urls.person_rel(slug), person.name, "person",
-                       f"person {slug}", person.role, person=view)
+                       f"person {slug}", person.role,
+                       jsonld=person_jsonld(site, person, links), person=view)
         yield page("people.html", "people/", "People", "people", "people index",
                    people=person_views)
         yield page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
@@ -222,7 +241,7 @@ class SiteRenderer:
             yield page("page.html", urls.page_rel(item.slug), item.title, "page", item.src_rel,
                        item.description, body_html=views.md(item.body))
         meta = PageMeta("Page not found", site.config.description, "404.html", "404",
-                        links.absolute("404.html"))
+                        links.absolute("404.html"), feeds=tuple(feed_links(links, None)))
         html = self.ctx.env.get_template("404.html").render(page=meta)
         yield OutputFile("404.html", html.encode("utf-8"), "404 page")
 

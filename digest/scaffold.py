@@ -110,6 +110,12 @@ the-editors:
   role: Editors of this digest
 """
 
+REQUIREMENTS = """\
+# What .github/workflows/pages.yml installs to build this site on GitHub.
+# Say where your copy of digest comes from, for example:
+#   digest @ git+https://github.com/YOUR-ACCOUNT/digest@main
+"""
+
 GITIGNORE = "_site/\n.digest-cache/\n.digest-staging-*\n.digest-old-*\n"
 
 
@@ -132,6 +138,7 @@ def init_site(folder: Path, *, force: bool = False, today: dt.date | None = None
         "content/pages/about.md": "---\ntitle: About\n---\n\nWhat this digest is.\n",
         ".gitignore": GITIGNORE,
         ".github/workflows/pages.yml": PAGES_WORKFLOW,
+        "requirements.txt": REQUIREMENTS,
     }
     written = []
     for rel, text in files.items():

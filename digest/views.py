@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,4 +137,6 @@ class PageMeta:
     rel: str  # site-relative URL of the page
     kind: str  # 'article', 'topic', ...
     canonical: str
-    extra_head: tuple[str, ...] = field(default_factory=tuple)
+    feeds: tuple[tuple[str, str, str], ...] = ()  # (type, title, href) for rel=alternate
+    social: tuple[tuple[str, str, str], ...] = ()  # OpenGraph / Twitter meta tags
+    jsonld: str = ""  # a <script type="application/ld+json"> element, already escaped

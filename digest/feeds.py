@@ -1,0 +1,341 @@
+"""Atom and JSON Feed 1.1 for the site and an Atom feed per topic. Pure: model -> files.
+
+Entries carry the full annotated text (highlights, notes as footnotes) with every URL
+made absolute, since feed readers show it away from the site. Dates come from the
+content and carry explicit offsets; nothing here reads the clock.
+
+Entry ids are `tag:` URIs (RFC 4151) minted from the base URL's host and path, the
+article's publication day and its slug. Unlike the plain article URL they survive a
+move from http to https and say when the name was minted, so they stay valid after
+the domain changes hands; both feeds use the same id, so an article is one item
+everywhere. Moving the site to another host or path still changes them: keeping them
+through such a move needs the authority pinned in site.toml, which is not there yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Sequence
+from html import escape, unescape
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+from digest import __version__, urls
+from digest.annotate import AnnotatedArticle
+from digest.markdown import render_markdown
+from digest.model import Article, Site
+from digest.writer import OutputFile
+
+FEED_SIZE = 50  # newest articles per feed: enough for any reader's backlog
+ATOM_NS = "http://www.w3.org/2005/Atom"
+ATOM_TYPE = "application/atom+xml"
+JSON_FEED_TYPE = "application/feed+json"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# The Unix epoch stands in for "never updated" so an empty feed is still deterministic.
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+# Characters XML 1.0 forbids even as references; content may smuggle them in.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_URL_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)("[^"]*"|'[^']*'|[^\s"'>]+)""", re.I)
+_BYLINE_PREFIX = re.compile(r"^\s*by\s+", re.I)
+
+
+def feed_rel(topic_slug: str | None = None) -> str:
+    """Site-relative URL of the site's Atom feed or of one topic's."""
+    return f"{urls.topic_rel(topic_slug)}feed.xml" if topic_slug else "feed.xml"
+
+
+def feed_links(links: urls.Urls, topic_slug: str | None) -> list[tuple[str, str, str]]:
+    """(type, title, href) for `<link rel="alternate">` in a page's head.
+
+    A topic page lists its own feed first, then the site's. Hrefs are absolute so
+    feed discovery works wherever the HTML is read.
+    """
+    found = []
+    if topic_slug:
+        found.append((ATOM_TYPE, "Atom feed of this topic", links.absolute(feed_rel(topic_slug))))
+    found.append((ATOM_TYPE, "Atom feed", links.absolute(feed_rel())))
+    found.append((JSON_FEED_TYPE, "JSON Feed", links.absolute("feed.json")))
+    return found
+
+
+def feed_files(
+    site: Site, annotated: dict[str, AnnotatedArticle], links: urls.Urls
+) -> list[OutputFile]:
+    """feed.xml, feed.json and topics/<slug>/feed.xml for every topic."""
+    newest = list(site.articles[:FEED_SIZE])
+    fallback = latest_update(site.articles)
+    title = site.config.title
+    files = [
+        OutputFile(
+            feed_rel(), atom_feed(site, annotated, links, newest, title, "", fallback), "Atom feed"
+        ),
+        OutputFile("feed.json", json_feed(site, annotated, links, newest), "JSON Feed"),
+    ]
+    for slug, topic in sorted(site.topics.items()):
+        members = [a for a in site.articles if slug in a.topics][:FEED_SIZE]
+        files.append(
+            OutputFile(
+                feed_rel(slug),
+                atom_feed(
+                    site, annotated, links, members, f"{topic.title} · {title}", slug, fallback
+                ),
+                f"Atom feed of topic {slug}",
+            )
+        )
+    return files
+
+
+def latest_update(articles: Iterable[Article]) -> dt.datetime:
+    """When the newest change among `articles` happened; the epoch when there are none."""
+    return max((a.updated for a in articles), default=EPOCH)
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """'2020-01-13T00:00:00+01:00': seconds precision and an explicit offset, always."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        # The model promises aware datetimes; a naive one here is a bug upstream.
+        raise ValueError(f"naive datetime {moment!r} cannot go into a feed")
+    return moment.isoformat(timespec="seconds")
+
+
+def tag_uri(links: urls.Urls, date: str, rel: str) -> str:
+    """'tag:example.github.io,2020-01-13:digest/articles/x/' for a site-relative URL.
+
+    `date` is a day ('2020-01-13') or a year ('2019') when the authority held its name.
+    """
+    parts = urlsplit(links.base_url)
+    specific = (parts.path.strip("/") + "/" + rel.lstrip("/")).lstrip("/")
+    return f"tag:{parts.hostname or 'localhost'},{date}:{specific}"
+
+
+def entry_id(links: urls.Urls, article: Article) -> str:
+    """The id of an article in every feed: minted from the day it was published."""
+    return tag_uri(links, article.date.isoformat(), urls.article_rel(article.slug))
+
+
+def feed_id(site: Site, links: urls.Urls, rel: str) -> str:
+    """The id of a feed: minted from the year of the site's oldest article.
+
+    That year is one in which the authority certainly held its name, and it only moves
+    if older articles are back-filled.
+    """
+    first = min((a.date for a in site.articles), default=EPOCH.date())
+    return tag_uri(links, f"{first.year:04d}", rel)
+
+
+def author_names(site: Site, article: Article | None = None) -> list[str]:
+    """Who to credit: the article's byline when it has one, else the site's author."""
+    if article is not None and article.byline.strip():
+        return [_BYLINE_PREFIX.sub("", article.byline).strip()]
+    return [site.config.author or site.config.title]
+
+
+class _StartTags(HTMLParser):
+    """Finds where each start tag sits, so URLs are rewritten in tags and never in text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[tuple[int, int], str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        text = self.get_starttag_text()
+        if text:
+            self.tags.append((self.getpos(), text))
+
+    handle_startendtag = handle_starttag
+
+
+def absolutize_html(html: str, page_url: str, fragments: dict[str, str] | None = None) -> str:
+    """Resolve every href and src in `html` against `page_url`.
+
+    Root-relative links ('/digest/people/x/') gain the scheme and host; fragments
+    ('#x') point into the page, since a feed entry has no page of its own, renamed
+    through `fragments` where the page calls the target differently.
+    """
+    renames = fragments or {}
+    scanner = _StartTags()
+    scanner.feed(html)
+    scanner.close()
+    line_starts = [0]
+    for match in re.finditer("\n", html):
+        line_starts.append(match.end())
+
+    def resolve(match: re.Match[str]) -> str:
+        raw = match.group(2)
+        value = unescape(raw[1:-1] if raw[:1] in "\"'" else raw).strip()
+        if value.startswith("#") and value[1:] in renames:
+            value = "#" + renames[value[1:]]
+        absolute = urljoin(page_url, value)
+        return f'{match.group(1)}"{escape(absolute, quote=True)}"'
+
+    pieces: list[str] = []
+    done = 0
+    for (line, col), text in scanner.tags:
+        start = line_starts[line - 1] + col
+        if html.startswith(text, start):
+            pieces.append(html[done:start])
+            pieces.append(_URL_ATTR.sub(resolve, text))
+            done = start + len(text)
+    pieces.append(html[done:])
+    return "".join(pieces)
+
+
+_ID_ATTR = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
+
+
+def entry_html(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
+    """The article's feed HTML (highlights, notes as footnotes) with absolute URLs.
+
+    Footnote links ('#fn-note-1') lead to the note on the article page ('#note-1'):
+    readers rarely keep in-entry anchors working, and the page always has the note.
+    """
+    page_url = links.absolute(urls.article_rel(annotated.article.slug))
+    page_ids = {unescape(m) for m in _ID_ATTR.findall(annotated.body_html)}
+    renames = {f"fn-{i}": i for i in page_ids}
+    return absolutize_html(annotated.feed_html, page_url, renames)
+
+
+def summary_html(site: Site, article: Article, links: urls.Urls) -> str:
+    """The standfirst, or else the editor's summary rendered from Markdown."""
+    if article.standfirst:
+        return escape(article.standfirst)
+    if article.summary:
+        html = render_markdown(article.summary, site.config.allow_html).html
+        return absolutize_html(html, links.absolute(urls.article_rel(article.slug)))
+    return ""
+
+
+def _x(text: str) -> str:
+    """Text escaped for XML content and double-quoted attributes."""
+    return escape(_XML_ILLEGAL.sub("", text), quote=True)
+
+
+def _person(name: str, uri: str = "") -> str:
+    uri_el = f"<uri>{_x(uri)}</uri>" if uri else ""
+    return f"<name>{_x(name)}</name>{uri_el}"
+
+
+def atom_feed(
+    site: Site,
+    annotated: dict[str, AnnotatedArticle],
+    links: urls.Urls,
+    articles: Sequence[Article],
+    title: str,
+    topic_slug: str,
+    fallback: dt.datetime,
+) -> bytes:
+    """One Atom document (RFC 4287) holding `articles`, newest first."""
+    config = site.config
+    self_rel = feed_rel(topic_slug or None)
+    home = links.absolute(urls.topic_rel(topic_slug) if topic_slug else "")
+    updated = latest_update(articles) if articles else fallback
+    description = site.topics[topic_slug].description if topic_slug else config.description
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="{ATOM_NS}" xml:lang="{_x(config.language)}">',
+        f"  <id>{_x(feed_id(site, links, self_rel))}</id>",
+        f"  <title>{_x(title)}</title>",
+    ]
+    if description:
+        lines.append(f"  <subtitle>{_x(description)}</subtitle>")
+    lines += [
+        f"  <updated>{rfc3339(updated)}</updated>",
+        f'  <link rel="self" type="{ATOM_TYPE}" href="{_x(links.absolute(self_rel))}"/>',
+        f'  <link rel="alternate" type="text/html" href="{_x(home)}"/>',
+        f"  <author>{_person(config.author or config.title, links.absolute(''))}</author>",
+        f'  <generator version="{_x(__version__)}">digest</generator>',
+    ]
+    for article in articles:
+        lines.append(_atom_entry(site, annotated[article.slug], links))
+    lines.append("</feed>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _atom_entry(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
+    article = annotated.article
+    url = links.absolute(urls.article_rel(article.slug))
+    parts = [
+        "  <entry>",
+        f"    <id>{_x(entry_id(links, article))}</id>",
+        f"    <title>{_x(article.title)}</title>",
+        f'    <link rel="alternate" type="text/html" href="{_x(url)}"/>',
+        f"    <published>{rfc3339(article.published)}</published>",
+        f"    <updated>{rfc3339(article.updated)}</updated>",
+    ]
+    if article.byline.strip():
+        parts += [f"    <author>{_person(name)}</author>" for name in author_names(site, article)]
+    if article.source_url:
+        # RFC 4287 4.2.7.2: "via" names the source the entry's information came from.
+        parts.append(f'    <link rel="via" type="text/html" href="{_x(article.source_url)}"/>')
+    if article.license_url:
+        # RFC 4946: the licence a CC-licensed source asks to be carried along.
+        parts.append(f'    <link rel="license" href="{_x(article.license_url)}"/>')
+    for slug in article.topics:
+        topic = site.topics.get(slug)
+        parts.append(
+            f'    <category term="{_x(slug)}" '
+            f'scheme="{_x(links.absolute("topics/"))}" '
+            f'label="{_x(topic.title if topic else slug)}"/>'
+        )
+    summary = summary_html(site, article, links)
+    if summary:
+        parts.append(f'    <summary type="html">{_x(summary)}</summary>')
+    parts.append(f'    <content type="html">{_x(entry_html(site, annotated, links))}</content>')
+    if article.license:
+        parts.append(f"    <rights>{_x(article.license)}</rights>")
+    parts.append("  </entry>")
+    return "\n".join(parts)
+
+
+def json_feed(
+    site: Site,
+    annotated: dict[str, AnnotatedArticle],
+    links: urls.Urls,
+    articles: Sequence[Article],
+) -> bytes:
+    """A JSON Feed 1.1 document holding `articles`, newest first."""
+    config = site.config
+    feed: dict[str, object] = {
+        "version": JSON_FEED_VERSION,
+        "title": config.title,
+        "home_page_url": links.absolute(""),
+        "feed_url": links.absolute("feed.json"),
+    }
+    if config.description:
+        feed["description"] = config.description
+    feed["language"] = config.language
+    feed["authors"] = [{"name": name, "url": links.absolute("")} for name in author_names(site)]
+    feed["items"] = [_json_item(site, annotated[a.slug], links) for a in articles]
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _json_item(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> dict[str, object]:
+    article = annotated.article
+    item: dict[str, object] = {
+        "id": entry_id(links, article),
+        "url": links.absolute(urls.article_rel(article.slug)),
+    }
+    if article.source_url:
+        item["external_url"] = article.source_url
+    item["title"] = article.title
+    item["content_html"] = entry_html(site, annotated, links)
+    summary = article.standfirst or _plain(summary_html(site, article, links))
+    if summary:
+        item["summary"] = summary
+    item["date_published"] = rfc3339(article.published)
+    item["date_modified"] = rfc3339(article.updated)
+    if article.byline.strip():
+        item["authors"] = [{"name": name} for name in author_names(site, article)]
+    tags = [site.topics[s].title for s in article.topics if s in site.topics]
+    if tags:
+        item["tags"] = tags
+    item["language"] = site.config.language
+    return item
+
+
+def _plain(html: str) -> str:
+    """Text of a small HTML fragment, whitespace collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]*>", " ", html)).split())
