@@ -1,0 +1,86 @@
+"""Client-side search: index a built site with Pagefind.
+
+The build calls `index_site` on its staging folder just before it swaps the folder in.
+Only elements marked `data-pagefind-body` (the article pages) are indexed; the search
+page template loads the bundle from `<base path>pagefind/`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from digest.config import SiteConfig
+from digest.errors import DigestError
+
+log = logging.getLogger(__name__)
+
+BUNDLE_DIR = "pagefind"
+# Side-note chrome and pull quotes repeat text or are controls, not content.
+EXCLUDE_SELECTORS = ", ".join(
+    [
+        ".note-toggle",
+        ".note-ref",
+        ".note-number",
+        ".callout",
+        ".print-notes",
+    ]
+)
+TIMEOUT_SECONDS = 300
+
+
+def pagefind_executable() -> Path:
+    """The Pagefind binary: $PAGEFIND_BINARY_PATH, the `pagefind[bin]` wheel, or PATH."""
+    env_path = os.environ.get("PAGEFIND_BINARY_PATH")
+    if env_path:
+        return Path(env_path)
+    try:
+        from pagefind_bin import get_executable  # the binary shipped by `pagefind[bin]`
+
+        return Path(get_executable())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("pagefind_extended") or shutil.which("pagefind")
+    if found:
+        return Path(found)
+    raise DigestError(
+        "search: the Pagefind binary was not found; install it with "
+        "pip install 'pagefind[bin]', or set [search] enabled = false "
+        "in site.toml"
+    )
+
+
+def index_site(folder: Path, config: SiteConfig) -> None:
+    """Write the Pagefind index of the built site in `folder` to `folder/pagefind/`."""
+    if not config.search:
+        return
+    command = [
+        str(pagefind_executable()),
+        "--site",
+        str(folder),
+        "--output-subdir",
+        BUNDLE_DIR,
+        "--exclude-selectors",
+        EXCLUDE_SELECTORS,
+        "--silent",
+    ]
+    log.debug("indexing %s: %s", folder, " ".join(command))
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DigestError(
+            f"search: Pagefind could not run: {exc}; set [search] "
+            "enabled = false in site.toml to build without search"
+        ) from None
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise DigestError(
+            f"search: Pagefind failed (exit {result.returncode}): "
+            f"{detail[-1] if detail else 'no output'}; set [search] "
+            "enabled = false in site.toml to build without search"
+        )
