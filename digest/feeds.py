@@ -74,8 +74,14 @@ def feed_files(
         ),
         OutputFile("feed.json", json_feed(site, annotated, links, newest), "JSON Feed"),
     ]
+    by_topic: dict[str, list[Article]] = {}
+    for article in site.articles:
+        for topic_slug in article.topics:
+            members = by_topic.setdefault(topic_slug, [])
+            if len(members) < FEED_SIZE:
+                members.append(article)
     for slug, topic in sorted(site.topics.items()):
-        members = [a for a in site.articles if slug in a.topics][:FEED_SIZE]
+        members = by_topic.get(slug, [])
         files.append(
             OutputFile(
                 feed_rel(slug),
@@ -193,9 +199,18 @@ def entry_html(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str
     readers rarely keep in-entry anchors working, and the page always has the note.
     """
     page_url = links.absolute(urls.article_rel(annotated.article.slug))
-    page_ids = {unescape(m) for m in _ID_ATTR.findall(annotated.body_html)}
-    renames = {f"fn-{i}": i for i in page_ids}
-    return absolutize_html(annotated.feed_html, page_url, renames)
+    # An article sits in the site feeds and in one feed per topic: work it out once.
+    key = (page_url, annotated.feed_html)
+    if key not in _ENTRY_HTML:
+        page_ids = {unescape(m) for m in _ID_ATTR.findall(annotated.body_html)}
+        renames = {f"fn-{i}": i for i in page_ids}
+        if len(_ENTRY_HTML) > 4096:
+            _ENTRY_HTML.clear()
+        _ENTRY_HTML[key] = absolutize_html(annotated.feed_html, page_url, renames)
+    return _ENTRY_HTML[key]
+
+
+_ENTRY_HTML: dict[tuple[str, str], str] = {}
 
 
 def summary_html(site: Site, article: Article, links: urls.Urls) -> str:

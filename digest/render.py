@@ -48,6 +48,10 @@ class ViewBuilder:
         self.site = ctx.site
         self.href = ctx.links.href
         self._cards: dict[str, ArticleCard] = {}
+        self._events_by_article: dict[str, list[ChronologyEntry]] = {}
+        for entry in self.site.chronology:
+            for slug in entry.articles:
+                self._events_by_article.setdefault(slug, []).append(entry)
 
     def md(self, text: str) -> str:
         return render_markdown(text, self.site.config.allow_html).html if text else ""
@@ -118,7 +122,7 @@ class ViewBuilder:
                 if src.href not in seen:
                     seen.add(src.href)
                     sources.append(src)
-        own = [e for e in self.site.chronology if article.slug in e.articles]
+        own = self._events_by_article.get(article.slug, [])
         return ArticleView(
             card=self.card(article), body_html=annotated.body_html,
             summary_html=self.md(article.summary), source=article.source,

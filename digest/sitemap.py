@@ -65,14 +65,18 @@ def _newest(articles: Iterable[Article]) -> dt.datetime | None:
 def page_lastmods(site: Site) -> dict[str, dt.datetime | None]:
     """When each content-backed page last changed, by site-relative URL."""
     found: dict[str, dt.datetime | None] = {}
+    by_topic: dict[str, list[Article]] = {}
+    by_speaker: dict[str, list[Article]] = {}
     for article in site.articles:
         found[urls.article_rel(article.slug)] = article.updated
+        for topic in article.topics:
+            by_topic.setdefault(topic, []).append(article)
+        for speaker in {q.speaker for q in article.quotes}:
+            by_speaker.setdefault(speaker, []).append(article)
     for slug in site.topics:
-        found[urls.topic_rel(slug)] = _newest(a for a in site.articles if slug in a.topics)
+        found[urls.topic_rel(slug)] = _newest(by_topic.get(slug, []))
     for slug in site.people:
-        found[urls.person_rel(slug)] = _newest(
-            a for a in site.articles if any(q.speaker == slug for q in a.quotes)
-        )
+        found[urls.person_rel(slug)] = _newest(by_speaker.get(slug, []))
     for edition in site.editions:
         found[urls.edition_rel(edition.date.isoformat())] = _newest(
             site.by_slug[s] for s in edition.articles if s in site.by_slug
