@@ -10,6 +10,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,12 +24,14 @@ from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
 from digest.feeds import feed_files
-from digest.sitemap import sitemap_files
-from digest.timeline import timeline_file
 from digest.model import Person, Site
+from digest.progress import Progress
 from digest.render import RenderContext, SiteRenderer
+from digest.search import index_site
+from digest.sitemap import sitemap_files
 from digest.sources import SourceSet, SourceText, discover
 from digest.templates import hashed_name, make_environment, resolve_theme, static_files
+from digest.timeline import timeline_file
 from digest.validate import load_registries, validate_site
 from digest.writer import OutputFile, SiteWriter, check_output_dir, write_site
 
@@ -69,6 +72,12 @@ def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteC
     return [process_article(source, sidecar, config, people) for source, sidecar in chunk]
 
 
+def _usable_jobs(jobs: int) -> int:
+    """Forking a process that runs other threads (as `digest serve` does) can deadlock
+    the child, so worker processes are used from the main thread only."""
+    return jobs if threading.current_thread() is threading.main_thread() else 1
+
+
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
@@ -102,15 +111,26 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
 
 def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
          people: dict[str, Person], jobs: int) -> list[ArticleResult]:
-    # Processes pay off only past a few dozen articles: starting workers and shipping
-    # results back costs more than rendering a handful.
-    if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        return _process_chunk((todo, config, people))
-    size = max(8, len(todo) // (jobs * 4))
+    progress = Progress(len(todo), "Reading articles")
+    size = 64 if jobs <= 1 else max(8, min(64, len(todo) // (jobs * 4)))
     chunks = [(todo[i:i + size], config, people) for i in range(0, len(todo), size)]
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        return [result for chunk in pool.map(_process_chunk, chunks) for result in chunk]
+    results: list[ArticleResult] = []
+    try:
+        # Processes pay off only past a few dozen articles: starting workers and
+        # shipping results back costs more than rendering a handful.
+        if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
+            for chunk in chunks:
+                results += _process_chunk(chunk)
+                progress.advance(len(chunk[0]))
+            return results
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for done in pool.map(_process_chunk, chunks):
+                results += done
+                progress.advance(len(done))
+        return results
+    finally:
+        progress.close()
 
 
 def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
@@ -121,7 +141,7 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
     topics, people = load_registries(sources, problems)
     cache = BuildCache(config.root, "articles") if use_cache else None
     registry_text = sources.people.text if sources.people else ""
-    jobs = jobs or config.jobs or default_jobs()
+    jobs = _usable_jobs(jobs or config.jobs or default_jobs())
     results = process_articles(config, sources, people, registry_text, cache, jobs)
     site = validate_site(config, sources, results, topics, people, drafts, problems)
     annotated = {r.article.slug: r.annotated for r in results
@@ -146,6 +166,7 @@ def _render_pages(ctx: RenderContext, jobs: int) -> Iterator[OutputFile]:
     global _WORKER_RENDERER
     renderer = SiteRenderer(ctx)
     slugs = [a.slug for a in ctx.site.articles]
+    jobs = _usable_jobs(jobs)
     if jobs <= 1 or len(slugs) < PARALLEL_THRESHOLD or sys.platform != "linux":
         yield from renderer.other_pages()
         yield from renderer.article_pages(slugs)
@@ -153,15 +174,19 @@ def _render_pages(ctx: RenderContext, jobs: int) -> Iterator[OutputFile]:
     _WORKER_RENDERER = renderer
     size = max(16, len(slugs) // (jobs * 4))
     chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
+    progress = Progress(len(slugs), "Rendering pages")
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
                 "fork")) as pool:
             futures = [pool.submit(_render_article_chunk, chunk) for chunk in chunks]
             yield from renderer.other_pages()
             for future in futures:
-                yield from future.result()
+                pages = future.result()
+                progress.advance(len(pages))
+                yield from pages
     finally:
         _WORKER_RENDERER = None
+        progress.close()
 
 
 def render_files(analysis: Analysis, jobs: int = 1) -> SiteWriter:
@@ -180,6 +205,7 @@ def render_files(analysis: Analysis, jobs: int = 1) -> SiteWriter:
         "nav": [("Home", links.href("")), ("Topics", links.href("topics/")),
                 ("People", links.href("people/")), ("Quotes", links.href("quotes/")),
                 ("Chronology", links.href("chronology/"))]
+        + ([("Search", links.href("search/"))] if config.search else [])
         + [(p.title, links.href(urls.page_rel(p.slug))) for p in analysis.site.pages],
     })
     writer = SiteWriter()
@@ -213,7 +239,8 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
     target = output.resolve() if output else analysis.config.output_dir
     check_output_dir(target, analysis.config.root)
     writer = render_files(analysis, jobs or analysis.config.jobs or default_jobs())
-    count = write_site(writer.files, target)
+    count = write_site(writer.files, target,
+                       before_swap=lambda staging: index_site(staging, analysis.config))
     seconds = time.perf_counter() - started
     log.debug("built %d files (%d articles) into %s in %.2f s", count,
              len(analysis.site.articles), target, seconds)

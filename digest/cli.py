@@ -162,6 +162,26 @@ def import_(files: tuple[Path, ...], force: bool) -> None:
 
 
 @main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 lets other machines connect).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a web browser.")
+@click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
+def serve(port: int, host: str, open_browser: bool, drafts: bool) -> None:
+    """Preview the site, rebuilding and reloading as you edit.
+
+    Builds in memory (the output folder is never touched), serves under the path of
+    base_url, rebuilds on every change to content/, themes/ and site.toml and reloads
+    the open pages. A failed rebuild keeps the last good site and shows the problems
+    in the page. Ctrl-C stops.
+    """
+    from digest.serve import run_server
+
+    run_server(_root(), host=host, port=port, open_browser=open_browser, drafts=drafts)
+
+
+@main.command()
 @click.option("--remote", default="origin", show_default=True, help="Git remote to push to.")
 @click.option("--branch", default="gh-pages", show_default=True, help="Branch to commit to.")
 @click.option("-m", "--message", help="Commit message.")

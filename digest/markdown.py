@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -26,8 +28,11 @@ _ALLOWED_ATTRIBUTES = {
 
 @dataclass(frozen=True, slots=True)
 class Link:
+    """A link or image target, and where it is written in the Markdown source."""
+
     url: str
     line: int  # 0-based line within the rendered text
+    column: int = 1  # 1-based; where the target is written when it can be found
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +63,51 @@ def _engine(allow_html: bool) -> MarkdownIt:
     return md
 
 
-def _collect_links(tokens: list, links: list[Link], line: int = 0) -> None:
+def _position(lines: list[str], first: int, last: int, url: str, after: tuple[int, int]
+              ) -> tuple[int, int] | None:
+    """(0-based line, 0-based column) of `url` as written in lines[first:last], at or after
+    `after`. markdown-it keeps block lines only, so the spot inside a paragraph is found
+    by searching for the target in the spellings it may have in the source."""
+    spellings = [url, unquote(url), unescape(url)]
+    scheme = url_scheme(url)
+    if scheme:
+        spellings.append(scheme)
+    best: tuple[int, int] | None = None
+    for number in range(max(first, after[0]), min(last, len(lines))):
+        line = lines[number].lower()
+        start = after[1] if number == after[0] else 0
+        hits = [i for i in (line.find(s.lower(), start) for s in spellings if s) if i >= 0]
+        if hits:
+            best = (number, min(hits))
+            break
+    return best
+
+
+def _collect_links(tokens: list, links: list[Link], lines: list[str]) -> None:
+    cursor = (0, 0)
     for token in tokens:
-        where = token.map[0] if token.map else line
-        if token.type in ("link_open", "image"):
-            attr = "href" if token.type == "link_open" else "src"
-            url = str(token.attrGet(attr) or "")
-            links.append(Link(url, where))
+        if token.type != "inline" or not token.children:
+            continue
+        first, last = token.map if token.map else (0, len(lines))
+        cursor = max(cursor, (first, 0))
+        for child in token.children:
+            if child.type not in ("link_open", "image"):
+                continue
+            attr = "href" if child.type == "link_open" else "src"
+            url = str(child.attrGet(attr) or "")
+            # After the previous link of its block, else anywhere in the block, else
+            # anywhere (a reference definition `[r]: url` stands apart).
+            found = (_position(lines, first, last, url, cursor)
+                     or _position(lines, first, last, url, (first, 0))
+                     or _position(lines, 0, len(lines), url, (0, 0)))
+            if found is None:
+                links.append(Link(url, first, 1))
+            else:
+                links.append(Link(url, found[0], found[1] + 1))
+                if first <= found[0] < last:
+                    cursor = (found[0], found[1] + 1)
             if not is_safe_url(url):
-                token.attrSet(attr, "#")
-        if token.children:
-            _collect_links(token.children, links, where)
+                child.attrSet(attr, "#")
 
 
 def render_markdown(text: str, allow_html: bool = False, inline: bool = False) -> Rendered:
@@ -77,9 +116,19 @@ def render_markdown(text: str, allow_html: bool = False, inline: bool = False) -
     env: dict = {}
     tokens = md.parseInline(text, env) if inline else md.parse(text, env)
     links: list[Link] = []
-    _collect_links(tokens, links)
+    _collect_links(tokens, links, text.split("\n"))
     html = md.renderer.render(tokens, md.options, env)
     if allow_html:
         html = nh3.clean(html, attributes=_ALLOWED_ATTRIBUTES,
                          url_schemes=set(SAFE_SCHEMES), link_rel=None)
     return Rendered(html, tuple(links))
+
+
+def unsafe_links(text: str, inline: bool = False) -> tuple[Link, ...]:
+    """The links and images of Markdown `text` whose URL scheme is refused.
+
+    For Markdown fields of sidecars, pages and editions: report each at its place
+    (`line`, `column` are relative to the text) instead of letting it render as '#'.
+    """
+    return tuple(link for link in render_markdown(text, inline=inline).links
+                 if not is_safe_url(link.url))

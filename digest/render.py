@@ -241,6 +241,8 @@ class SiteRenderer:
         yield page("chronology.html", "chronology/", "Chronology", "chronology", "chronology",
                    years=views.chronology(site.chronology),
                    topics=[views.topic_link(s) for s in sorted(site.topics)])
+        if site.config.search:
+            yield page("search.html", "search/", "Search", "search", "search page")
         for item in site.pages:
             yield page("page.html", urls.page_rel(item.slug), item.title, "page", item.src_rel,
                        item.description, body_html=views.md(item.body))

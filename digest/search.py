@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from digest.cache import CACHE_DIR, content_hash
 from digest.config import SiteConfig
 from digest.errors import DigestError
 
@@ -53,12 +54,41 @@ def pagefind_executable() -> Path:
     )
 
 
+def _indexed_pages_hash(folder: Path, executable: Path) -> str:
+    """What the index depends on: every HTML page Pagefind reads, and Pagefind itself."""
+    parts: list[str | bytes] = [str(executable), EXCLUDE_SELECTORS]
+    for page in sorted(folder.rglob("*.html")):
+        parts += [page.relative_to(folder).as_posix(), page.read_bytes()]
+    return content_hash(*parts)
+
+
 def index_site(folder: Path, config: SiteConfig) -> None:
-    """Write the Pagefind index of the built site in `folder` to `folder/pagefind/`."""
+    """Write the Pagefind index of the built site in `folder` to `folder/pagefind/`.
+
+    Pagefind orders some of its files differently on every run (its issue #638), so an
+    index is kept in .digest-cache/ and reused while the pages it was made from are
+    unchanged: the same input then gives byte-identical files, and rebuilds are faster.
+    """
     if not config.search:
         return
+    executable = pagefind_executable()
+    key = _indexed_pages_hash(folder, executable)
+    cached = config.root / CACHE_DIR / "pagefind" / key
+    shutil.rmtree(folder / BUNDLE_DIR, ignore_errors=True)  # an index of older pages
+    if cached.is_dir():
+        shutil.copytree(cached, folder / BUNDLE_DIR)
+        return
+    _run_pagefind(folder, executable)
+    try:
+        shutil.rmtree(cached.parent, ignore_errors=True)
+        shutil.copytree(folder / BUNDLE_DIR, cached)
+    except OSError as exc:
+        log.warning("could not cache the search index: %s", exc)
+
+
+def _run_pagefind(folder: Path, executable: Path) -> None:
     command = [
-        str(pagefind_executable()),
+        str(executable),
         "--site",
         str(folder),
         "--output-subdir",

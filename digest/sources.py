@@ -34,31 +34,52 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+def _outside(path: Path, real_root: Path) -> str | None:
+    """Where `path` really leads when that is outside the project, else None."""
+    try:
+        resolved = path.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: it leads nowhere readable
+        return "a symbolic link loop"
+    return None if resolved.is_relative_to(real_root) else str(resolved)
+
+
 def read_source(path: Path, root: Path, max_size: int) -> SourceText | Problem:
     """Read one UTF-8 file, refusing links out of the project, huge files and bad bytes."""
     src_rel = _rel(path, root)
-    resolved = path.resolve()
-    if path.is_symlink() and not resolved.is_relative_to(root.resolve()):
-        return Problem(src_rel, 1, 1, f"symbolic link points outside the project ({resolved})",
+    # Checked for every file, not only links: a file below a linked folder is not a
+    # link itself but lies outside all the same.
+    if (target := _outside(path, root.resolve())) is not None:
+        return Problem(src_rel, 1, 1, f"symbolic link points outside the project ({target})",
                        "copy the file into the project instead of linking to it",
                        code="symlink")
-    size = path.stat().st_size
+    try:
+        with path.open("rb") as handle:
+            # Never read more than the limit allows, even if the file grows meanwhile.
+            data = handle.read(max_size + 1)
+            size = max(len(data), os.fstat(handle.fileno()).st_size)
+    except OSError as exc:
+        return Problem(src_rel, 1, 1, f"cannot read the file: {exc.strerror or exc}",
+                       "check that it exists and is readable", code="unreadable")
     if size > max_size:
         return Problem(src_rel, 1, 1, f"file is {size} bytes, over the limit of {max_size}",
                        "split it, or raise max_file_size under [build] in site.toml",
                        code="too-large")
-    data = path.read_bytes()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Problem(src_rel, data.count(b"\n", 0, exc.start) + 1, 1,
-                       f"not valid UTF-8 (byte offset {exc.start})",
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
+        return Problem(src_rel, data.count(b"\n", 0, exc.start) + 1, column,
+                       f"not valid UTF-8 (byte offset {exc.start}: "
+                       f"0x{data[exc.start]:02x})",
                        "save the file as UTF-8", code="encoding")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return Problem(src_rel, line, 1, "file contains a NUL character",
-                       "remove it; it is not text", code="encoding")
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        return Problem(src_rel, line, offset - text.rfind("\n", 0, offset),
+                       "file contains a NUL character", "remove it; it is not text",
+                       code="encoding")
     return SourceText(src_rel, text)
 
 
@@ -75,6 +96,9 @@ def discover(config: SiteConfig) -> tuple[SourceSet, list[Problem]]:
     content = config.content_dir
     problems: list[Problem] = []
     _refuse_outside_links(content, root, problems)
+    # Theme files are published as they are: a link to /proc/self/environ or ~/.ssh
+    # in static/ would put its target on the web.
+    _refuse_outside_links(root / "themes" / config.theme, root, problems)
 
     def read_all(paths: list[Path]) -> list[SourceText]:
         texts = []
@@ -106,20 +130,23 @@ def discover(config: SiteConfig) -> tuple[SourceSet, list[Problem]]:
 
 
 def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> None:
-    """Symbolic links anywhere under `folder` must stay inside the project."""
-    if not folder.is_dir():
+    """`folder` and every symbolic link below it must stay inside the project."""
+    if not folder.is_dir() and not folder.is_symlink():
         return
     real_root = root.resolve()
+    hint = "copy the file into the project instead of linking to it"
+    if (target := _outside(folder, real_root)) is not None:
+        problems.append(Problem(_rel(folder, root), 1, 1, f"folder points outside the "
+                                f"project ({target})", hint, code="symlink"))
+        return
+    # os.walk does not follow linked folders, so each link is seen once, here.
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in sorted(dirnames + filenames):
             path = Path(dirpath, name)
-            if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-                problems.append(Problem(
-                    _rel(path, root), 1, 1,
-                    f"symbolic link points outside the project ({path.resolve()})",
-                    "copy the file into the project instead of linking to it", code="symlink"))
-                if name in dirnames:
-                    dirnames.remove(name)
+            if path.is_symlink() and (target := _outside(path, real_root)) is not None:
+                problems.append(Problem(_rel(path, root), 1, 1,
+                                        f"symbolic link points outside the project ({target})",
+                                        hint, code="symlink"))
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:

@@ -1,17 +1,23 @@
 """The only module that writes the output folder.
 
-A build is staged in a fresh folder beside the output and swapped in by renames only
-when everything was written, so a failed or killed build never leaves a half-written
-site where the last good one was.
+A build is staged in a fresh folder beside the output and swapped in only when
+everything was written, so a failed or killed build never leaves a half-written site
+where the last good one was. On Linux the swap is one atomic exchange of the two
+folders; elsewhere it is two renames, and a build killed between them is repaired by
+the next one.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import logging
 import os
+import re
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +26,18 @@ from digest.errors import OutputError
 log = logging.getLogger(__name__)
 STAGING_PREFIX = ".digest-staging-"
 OLD_PREFIX = ".digest-old-"
+# Every build has it (GitHub Pages needs it anyway); a folder without it is not a
+# digest site, and replacing it could throw away someone's files.
+SITE_MARKER = ".nojekyll"
+_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+_OPEN_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,78 +68,228 @@ def safe_dest(dest_rel: str) -> str:
     """Refuse any destination that could land outside the output folder."""
     path = PurePosixPath(dest_rel)
     if (not dest_rel or "\x00" in dest_rel or "\\" in dest_rel or path.is_absolute()
-            or any(part in ("..", ".", "") for part in dest_rel.split("/"))):
+            or any(part in ("..", ".", "") for part in dest_rel.split("/"))
+            or (len(dest_rel) > 1 and dest_rel[1] == ":")):  # a Windows drive, C:...
         raise OutputError(f"refusing to write '{dest_rel}': outside the output folder")
     return path.as_posix()
 
 
+def _absolute(output: Path) -> Path:
+    """`output` made absolute without following a link in its last part."""
+    try:
+        return Path(os.path.abspath(output))
+    except ValueError:  # a NUL in the name
+        raise OutputError(f"output folder {str(output)!r} is not a valid path") from None
+
+
 def check_output_dir(output: Path, root: Path) -> None:
-    """The output folder may not be the project or hold its sources."""
-    output = output.resolve()
+    """The output folder may not be the project, hold or sit in its sources, be a link,
+    or be a folder of other files that replacing it would destroy."""
+    given = _absolute(output)
+    if given.is_symlink():
+        raise OutputError(f"output folder {given} is a symbolic link (to {given.resolve()}); "
+                          "digest replaces the whole folder on every build, so give the "
+                          "real folder instead")
+    output = given.resolve()
     root = root.resolve()
     if output == root or root.is_relative_to(output):
         raise OutputError(f"output folder {output} is the project root or contains it; "
                           "choose a folder such as _site")
+    for source in ("content", "themes"):
+        if output.is_relative_to((root / source).resolve()):
+            raise OutputError(f"output folder {output} is inside {source}/; choose a folder "
+                              "outside the site's sources, such as _site")
+    if output.exists() and not output.is_dir():
+        raise OutputError(f"output {output} exists and is not a folder; choose a folder "
+                          "such as _site")
     if (output / "site.toml").exists() or (output / "content").exists():
         raise OutputError(f"output folder {output} holds site.toml or content/; refusing to "
                           "replace it (choose an empty folder such as _site)")
+    if output.is_dir() and not _is_site_or_empty(output):
+        raise OutputError(f"output folder {output} is not empty and holds no digest build "
+                          f"(no {SITE_MARKER}); refusing to replace its files: empty it, or "
+                          "choose another folder such as _site")
 
 
-def write_site(files: dict[str, OutputFile], output: Path) -> int:
-    """Write every file into a staging folder, then swap it in; return files written."""
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(output)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + output.name + "-",
-                                    dir=output.parent))
+def _is_site_or_empty(folder: Path) -> bool:
     try:
+        return (folder / SITE_MARKER).is_file() or not any(folder.iterdir())
+    except OSError:
+        return False
+
+
+def write_site(files: dict[str, OutputFile], output: Path,
+               before_swap: Callable[[Path], None] | None = None) -> int:
+    """Write every file into a staging folder, then swap it in; return files written.
+
+    `before_swap` may add to the staged site (the search index) before it goes live."""
+    given = _absolute(output)
+    if given.is_symlink():
+        # check_output_dir says why; this guards callers that skipped it.
+        raise OutputError(f"output folder {given} is a symbolic link; give the real folder")
+    output = given.resolve()
+    existed = output.exists()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(output)
+        # The pid in the name tells a later build whether this one is still running.
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output.name}-{os.getpid()}-",
+                                        dir=output.parent))
+    except OSError as exc:
+        raise _output_error(exc, output, existed, None) from None
+    try:
+        # mkdtemp makes the folder private (0700); a published site must be readable
+        # by the web server, like any folder the user would have made.
+        os.chmod(staging, 0o777 & ~_umask())
         for dest, item in sorted(files.items()):
-            target = staging / dest
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(item.content)
-        _fsync_tree(staging)
+            _write_file(staging, safe_dest(dest), item.content)
+        if SITE_MARKER not in files:
+            _write_file(staging, SITE_MARKER, b"")
+        if before_swap is not None:
+            before_swap(staging)
+        _fsync_dir(staging)
         _swap_in(staging, output)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "the disk is read-only",
-                  errno.EACCES: "permission denied"}.get(exc.errno or 0, str(exc))
-        raise OutputError(f"cannot write the site to {output}: {reason}; the previous "
-                          "site was left as it was") from None
+        raise _output_error(exc, output, existed, staging) from None
+    except BaseException:
+        # Ctrl-C, a failing search indexer...: nothing of this build may stay behind.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return len(files)
+
+
+def _output_error(exc: OSError, output: Path, existed: bool, staging: Path | None
+                  ) -> OutputError:
+    reason = _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+    where = ""
+    if exc.filename and staging is not None:
+        name = Path(os.fsdecode(exc.filename))
+        if name.is_relative_to(staging) and name != staging:
+            where = f" (writing {name.relative_to(staging).as_posix()})"
+    kept = ("the previous site was left as it was" if existed
+            else "no site was written")
+    return OutputError(f"cannot write the site to {output}: {reason}{where}; {kept}")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_file(folder: Path, dest: str, content: bytes) -> None:
+    target = folder / dest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL | O_NOFOLLOW: never write through a link or over a file that is already
+    # there; in a fresh staging folder neither can happen unless something is wrong.
+    fd = os.open(target, _OPEN_FLAGS, 0o666)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _swap_in(staging: Path, output: Path) -> None:
     if not output.exists():
         os.rename(staging, output)
         return
-    old = Path(tempfile.mkdtemp(prefix=OLD_PREFIX + output.name + "-", dir=output.parent))
+    if _exchange(staging, output):
+        # `staging` now holds the previous site; a build killed while removing it
+        # leaves a staging folder that the next build removes.
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{output.name}-{os.getpid()}-",
+                                dir=output.parent))
     old.rmdir()
     # Two renames: between them no site is at `output` for an instant, but a complete
     # site always exists on disk (old or new) and _remove_leftovers restores it.
     os.rename(output, old)
-    os.rename(staging, output)
+    try:
+        os.rename(staging, output)
+    except OSError:
+        os.rename(old, output)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2); False where that is unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # glibc before 2.28, musl without it
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                 _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):  # kernel or file system
+        return False
+    raise OSError(code, os.strerror(code), os.fsdecode(second))
+
+
+# What follows the prefix and output name in a leftover: '<pid>-<random>' (older
+# builds: '<random>'). Anything else belongs to another output, e.g. `_site-2`.
+_LEFTOVER_RE = re.compile(r"^(?:(\d+)-)?[a-z0-9_]+$")
+
+
+def _is_dead_leftover(name: str, prefix: str) -> bool:
+    """True when `name` is a leftover of this output whose build no longer runs."""
+    match = _LEFTOVER_RE.match(name[len(prefix):]) if name.startswith(prefix) else None
+    if match is None:
+        return False
+    if match.group(1) is None or int(match.group(1)) == os.getpid():
+        return True
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
 def _remove_leftovers(output: Path) -> None:
-    """Clean up after a build that was killed: restore a site caught mid-swap."""
-    for path in sorted(output.parent.glob(OLD_PREFIX + output.name + "-*")):
-        if not output.exists():
-            log.warning("restoring the previous site from %s", path.name)
-            os.rename(path, output)
-        else:
+    """Clean up after a build that was killed: restore a site caught mid-swap.
+
+    Folders of a build that is still running are left alone (builds of one site are
+    serialised by digest.lock, but two sites may share an output folder's parent)."""
+    staging_prefix = f"{STAGING_PREFIX}{output.name}-"
+    old_prefix = f"{OLD_PREFIX}{output.name}-"
+    # Not glob(): a folder name may hold '[' or '*'.
+    for path in sorted(output.parent.iterdir()):
+        if _is_dead_leftover(path.name, old_prefix):
+            if not output.exists():
+                log.warning("restoring the previous site from %s", path.name)
+                os.rename(path, output)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        elif _is_dead_leftover(path.name, staging_prefix):
             shutil.rmtree(path, ignore_errors=True)
-    for path in output.parent.glob(STAGING_PREFIX + output.name + "-*"):
-        shutil.rmtree(path, ignore_errors=True)
 
 
-def _fsync_tree(folder: Path) -> None:
-    """Make sure the staged files are on disk before they replace the old site."""
+def _fsync_dir(folder: Path) -> None:
+    """Flush the staging folder's entries before it replaces the old site.
+
+    Files are not fsynced one by one: that would cost seconds on large sites, and a
+    site lost to a power cut is rebuilt from its sources."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)

@@ -1,9 +1,13 @@
 """YAML with line marks: every value keeps the `line:col` it came from.
 
 PyYAML's loaders drop positions and silently keep the last of two duplicate keys. We
-compose the node tree (with the C loader when present), then build plain Python values
-ourselves, recording where each value and key started and refusing duplicate keys and
-alias bombs along the way.
+read the event stream of the C parser (when present), compose the node tree ourselves,
+then build plain Python values, recording where each value and key started and
+refusing duplicate keys, runaway nesting and alias bombs along the way.
+
+Why not `loader.get_single_node()`: the C composer recurses once per nesting level, so
+a 100 kB file of `[[[[...` overflows the C stack and kills the process (a segfault,
+not an exception). Composing iteratively from events, with a depth limit, cannot.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ except AttributeError:  # pragma: no cover - only without libyaml
     _Loader = yaml.SafeLoader
 
 Path = tuple[str | int, ...]
-# A document that expands past this many nodes is an alias bomb ("billion laughs"),
-# not an article: real sidecars have a few hundred.
+# Alias expansion may add at most this many values beyond those written in the file:
+# past that a document is an alias bomb ("billion laughs"), not an article. Files
+# without aliases are bounded by the file size limit instead.
 MAX_NODES = 100_000
+# Sidecars nest four levels deep; nothing an editor writes comes near this.
+MAX_DEPTH = 64
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +85,14 @@ def parse_yaml(text: str, src_rel: str, line_offset: int = 0) -> Loaded:
     `line_offset` shifts every line, for YAML embedded in a larger file (front matter).
     """
     loaded = Loaded(None, src_rel)
-    loader = _Loader(text)
+    loader = None
     try:
-        node = loader.get_single_node()
+        loader = _Loader(text)
+        composer = _Composer(loader, src_rel, line_offset)
+        node = composer.compose()
         if node is not None:
-            builder = _Builder(loader, loaded, line_offset)
-            loaded.data = builder.build(node, ())
+            builder = _Builder(loader, loaded, line_offset, composer.count)
+            loaded.data = builder.build(node, (), 0)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
@@ -90,61 +101,203 @@ def parse_yaml(text: str, src_rel: str, line_offset: int = 0) -> Loaded:
         raise YamlError(Problem(src_rel, line, column, message,
                                 "check indentation, colons and quotes on this line",
                                 code="yaml-syntax")) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_col(text, exc.position)
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        raise YamlError(Problem(src_rel, line + line_offset, column,
+                                f"character U+{ord(char[:1] or ' '):04X} is not allowed in "
+                                "YAML",
+                                "remove it or write it as an escape in a double-quoted "
+                                "string", code="yaml-syntax")) from None
     except yaml.YAMLError as exc:
         raise YamlError(Problem(src_rel, 1 + line_offset, 1, f"YAML error: {exc}",
                                 code="yaml-syntax")) from None
+    except UnicodeEncodeError as exc:
+        # Only reachable from Python callers: text decoded from a file has no lone
+        # surrogates, but libyaml must encode what it is given as UTF-8.
+        line, column = _line_col(text, exc.start)
+        raise YamlError(Problem(src_rel, line + line_offset, column,
+                                "text contains an unpaired surrogate character",
+                                "remove it", code="encoding")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return loaded
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of character `offset` in `text` (clamped to the text)."""
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+class _Composer:
+    """Events -> node tree, without recursion; collections deeper than MAX_DEPTH fail."""
+
+    def __init__(self, loader: Any, src_rel: str, line_offset: int) -> None:
+        self.loader = loader
+        self.src_rel = src_rel
+        self.line_offset = line_offset
+        self.count = 0  # nodes written in the file (aliases not expanded)
+
+    def _error(self, event: yaml.Event, message: str, hint: str, code: str) -> YamlError:
+        return YamlError(Problem(self.src_rel, event.start_mark.line + 1 + self.line_offset,
+                                 event.start_mark.column + 1, message, hint, code=code))
+
+    def compose(self) -> yaml.Node | None:
+        """The root node of the only document, or None for an empty stream."""
+        loader = self.loader
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # document start
+        root = self._document()
+        loader.get_event()  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            raise self._error(loader.get_event(), "a second YAML document ('---') in the file",
+                              "keep one document per file; remove the extra '---' line",
+                              "yaml-syntax")
+        return root
+
+    def _document(self) -> yaml.Node:
+        loader = self.loader
+        anchors: dict[str, yaml.Node] = {}
+        # Open collections: (node, its anchor, its children so far).
+        stack: list[tuple[yaml.Node, str | None, list[yaml.Node]]] = []
+        while True:
+            event = loader.get_event()
+            node: yaml.Node
+            if isinstance(event, yaml.AliasEvent):
+                if event.anchor not in anchors:
+                    raise self._error(event, f"alias '*{event.anchor}' has no anchor "
+                                      f"'&{event.anchor}' before it",
+                                      "define the anchor first; an alias cannot refer to "
+                                      "the collection it is in", "yaml-alias")
+                node = anchors[event.anchor]
+            elif isinstance(event, yaml.ScalarEvent):
+                self.count += 1
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                       style=event.style)
+                if event.anchor is not None:
+                    anchors[event.anchor] = node
+            elif isinstance(event, yaml.CollectionStartEvent):
+                self.count += 1
+                if len(stack) >= MAX_DEPTH:
+                    raise self._error(event, f"nested more than {MAX_DEPTH} levels deep",
+                                      "flatten the structure; sidecars need four levels",
+                                      "yaml-depth")
+                kind = (yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent)
+                        else yaml.MappingNode)
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(kind, None, event.implicit)
+                stack.append((kind(tag, [], event.start_mark, None,
+                                   flow_style=event.flow_style), event.anchor, []))
+                continue
+            elif isinstance(event, yaml.CollectionEndEvent):
+                node, anchor, children = stack.pop()
+                node.end_mark = event.end_mark
+                node.value = (list(zip(children[::2], children[1::2], strict=True))
+                              if isinstance(node, yaml.MappingNode) else children)
+                # Registered only now, so an alias inside its own collection is an
+                # error above instead of a cycle that never ends.
+                if anchor is not None:
+                    anchors[anchor] = node
+            else:  # pragma: no cover - the parser emits nothing else inside a document
+                raise self._error(event, f"unexpected {type(event).__name__}", "",
+                                  "yaml-syntax")
+            if not stack:
+                return node
+            stack[-1][2].append(node)
 
 
 class _Builder:
     """Turns composed nodes into Python values, recording marks."""
 
-    def __init__(self, loader: Any, loaded: Loaded, line_offset: int) -> None:
+    def __init__(self, loader: Any, loaded: Loaded, line_offset: int, written: int) -> None:
         self.loader = loader
         self.loaded = loaded
         self.line_offset = line_offset
+        self.limit = written + MAX_NODES
         self.count = 0
 
     def _mark(self, node: yaml.Node) -> Mark:
         return Mark(node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1)
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
+    def _error(self, node: yaml.Node, message: str, hint: str, code: str) -> YamlError:
+        where = self._mark(node)
+        return YamlError(Problem(self.loaded.src_rel, where.line, where.column, message, hint,
+                                 code=code))
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > self.limit:
             raise YamlError(self.loaded.problem(
-                (), f"document expands to more than {MAX_NODES} values (YAML alias bomb?)",
+                (), f"aliases expand the document past {MAX_NODES} extra values "
+                "(YAML alias bomb?)",
                 "remove the anchors (&) and aliases (*) that repeat content", code="yaml-bomb"))
+        if depth > MAX_DEPTH:
+            # Aliases can stack collections deeper than the text itself nests.
+            raise self._error(node, f"nested more than {MAX_DEPTH} levels deep (through "
+                              "aliases)", "flatten the structure", "yaml-depth")
         self.loaded.values.setdefault(path, self._mark(node))
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
+            return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if node.tag == _VALUE_TAG:
+            return node.value  # a lone '=' is text; PyYAML has no constructor for it
         try:
             return self.loader.construct_object(node, deep=True)
-        except ValueError:
+        except (ValueError, OverflowError):
             # `2019-13-45` looks like a timestamp but is no date; keep the text so the
             # validator can report it as an invalid date at this mark.
             return str(node.value)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)  # resolves `<<` merge keys
-        result: dict[Any, Any] = {}
+    def _key(self, node: yaml.Node) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self._error(node, "a list or mapping cannot be a key", "use plain text keys",
+                              "yaml-key")
+        # Keys in digest's files are names: `no:` or `2024:` mean the text, not
+        # false or a number, whatever YAML 1.1 would resolve them to.
+        return str(node.value)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int,
+                 merged: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        marks: dict[str, Mark] = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
-            key = self.loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                raise YamlError(Problem(
-                    self.loaded.src_rel, self._mark(key_node).line, self._mark(key_node).column,
-                    f"unsupported key {key!r}", "use plain text keys", code="yaml-key"))
-            key = str(key)
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
+            key = self._key(key_node)
             if key in result:
-                first = self.loaded.keys[(*path, key)]
-                raise YamlError(Problem(
-                    self.loaded.src_rel, self._mark(key_node).line, self._mark(key_node).column,
-                    f"duplicate key '{key}' (first defined at line {first.line})",
-                    "YAML keeps only the last value of a repeated key; merge the two or "
-                    "remove one", code="duplicate-key"))
-            self.loaded.keys[(*path, key)] = self._mark(key_node)
-            result[key] = self.build(value_node, (*path, key))
+                raise self._error(key_node, f"duplicate key '{key}' (first defined at line "
+                                  f"{marks[key].line})", "YAML keeps only the last value of a "
+                                  "repeated key; merge the two or remove one", "duplicate-key")
+            marks[key] = self._mark(key_node)
+            if merged:
+                # A key written beside the merge wins, and so does its mark.
+                self.loaded.keys.setdefault((*path, key), marks[key])
+            else:
+                self.loaded.keys[(*path, key)] = marks[key]
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        # `<<: *base` (or a list of them): keys written here win over merged ones, and
+        # earlier merged mappings over later ones. Building each merged mapping as a
+        # value counts it against the alias limit, so merges cannot bomb either.
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise self._error(source, "'<<' merges mappings only",
+                                      "write '<<: *anchor' where the anchor is a mapping",
+                                      "yaml-merge")
+                self.count += 1
+                for key, value in self._mapping(source, path, depth + 1, merged=True).items():
+                    result.setdefault(key, value)
         return result
