@@ -24,7 +24,7 @@ NOTE_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AnnotatedArticle:
     """An article with its body rendered and every annotation placed."""
 

@@ -18,6 +18,7 @@ from digest.annotate import AnnotatedArticle, annotate_article
 from digest.config import SiteConfig
 from digest.dates import parse_fuzzy_date, parse_published
 from digest.errors import Problem
+from digest.feeds import absolute_feed_html
 from digest.fields import Validation, entries, load_checked, load_front_matter, slug_list, text_of
 from digest.markdown import is_safe_url, render_markdown
 from digest.model import Article, Event, Note, Person, Quote, Selector, Source
@@ -27,7 +28,7 @@ from digest.sources import SourceText
 from digest.yamlload import Loaded
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reference:
     """A slug this article names, checked against the whole site later."""
 
@@ -36,7 +37,7 @@ class Reference:
     where: Problem  # position (path, line, column) to report at
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ArticleResult:
     """Everything one article contributes: the model, its page body and its problems."""
 
@@ -215,6 +216,8 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
     # The Markdown source is not needed past this point; dropping it keeps the
     # cache and the worker results small.
     article = replace(article, body="")
-    annotated = replace(annotated, article=article)
+    page_url = links.absolute(urls.article_rel(article.slug))
+    annotated = replace(annotated, article=article, feed_html=absolute_feed_html(
+        annotated.feed_html, annotated.body_html, page_url))
     return ArticleResult(source.src_rel, article, annotated, tuple(report.problems),
                          tuple(references), tuple(event_marks))

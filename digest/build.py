@@ -12,12 +12,12 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest import urls
+from digest import __version__, urls
 from digest.annotate import AnnotatedArticle
 from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
@@ -26,11 +26,11 @@ from digest.errors import ContentError, Problem, sort_problems
 from digest.feeds import feed_files
 from digest.model import Person, Site
 from digest.progress import Progress
-from digest.render import RenderContext, SiteRenderer
+from digest.render import PageMemo, RenderContext, SiteRenderer
 from digest.search import index_site
 from digest.sitemap import sitemap_files
 from digest.sources import SourceSet, SourceText, discover
-from digest.templates import hashed_name, make_environment, resolve_theme, static_files
+from digest.templates import Theme, hashed_name, make_environment, resolve_theme, static_files
 from digest.timeline import timeline_file
 from digest.validate import load_registries, validate_site
 from digest.writer import OutputFile, SiteWriter, check_output_dir, write_site
@@ -160,11 +160,12 @@ def _render_article_chunk(slugs: list[str]) -> list[OutputFile]:
     return list(_WORKER_RENDERER.article_pages(slugs))
 
 
-def _render_pages(ctx: RenderContext, jobs: int) -> Iterator[OutputFile]:
+def _render_pages(ctx: RenderContext, jobs: int, memo: PageMemo | None
+                  ) -> Iterator[OutputFile]:
     """Every page; article pages in forked workers when there are enough of them, while
     this process renders the index pages."""
     global _WORKER_RENDERER
-    renderer = SiteRenderer(ctx)
+    renderer = SiteRenderer(ctx, memo)
     slugs = [a.slug for a in ctx.site.articles]
     jobs = _usable_jobs(jobs)
     if jobs <= 1 or len(slugs) < PARALLEL_THRESHOLD or sys.platform != "linux":
@@ -189,8 +190,22 @@ def _render_pages(ctx: RenderContext, jobs: int) -> Iterator[OutputFile]:
         progress.close()
 
 
-def render_files(analysis: Analysis, jobs: int = 1) -> SiteWriter:
-    """Every output file of the site, collected by the one writer."""
+def theme_fingerprint(theme: Theme, config: SiteConfig, extra: object) -> str:
+    """What every page depends on besides its own values: templates, config, version."""
+    parts: list[str | bytes] = [__version__, repr(config), repr(extra)]
+    for folder in theme.template_dirs:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                parts += [path.as_posix(), path.read_bytes()]
+    return content_hash(*parts)
+
+
+def render_files(analysis: Analysis, jobs: int = 1,
+                 reuse: Callable[[str], PageMemo] | None = None) -> SiteWriter:
+    """Every output file of the site, collected by the one writer.
+
+    `reuse` turns the theme fingerprint into a PageMemo of the previous build's pages,
+    so unchanged pages are not rendered again."""
     config = analysis.config
     links = urls.Urls(config.base_url)
     theme = resolve_theme(config.root, config.theme)
@@ -210,7 +225,10 @@ def render_files(analysis: Analysis, jobs: int = 1) -> SiteWriter:
     })
     writer = SiteWriter()
     ctx = RenderContext(analysis.site, analysis.annotated, env, links)
-    for output in _render_pages(ctx, jobs):
+    memo = None
+    if reuse is not None:
+        memo = reuse(theme_fingerprint(theme, config, (env.globals["nav"], assets)))
+    for output in _render_pages(ctx, jobs, memo):
         writer.add(output)
     for output in feed_files(analysis.site, analysis.annotated, links):
         writer.add(output)
@@ -228,6 +246,20 @@ def render_files(analysis: Analysis, jobs: int = 1) -> SiteWriter:
     return writer
 
 
+def _memo_from_output(cache: BuildCache, target: Path, fingerprint: str) -> PageMemo:
+    """Reuse pages of the last build into `target`, if the files there are still ours."""
+    table = cache.get(str(target), "") or {}
+
+    def load(dest: str) -> bytes | None:
+        try:
+            data = (target / dest).read_bytes()
+        except OSError:
+            return None
+        return data if content_hash(data) == table[dest][1] else None
+
+    return PageMemo(fingerprint, {d: key for d, (key, _) in table.items()}, load)
+
+
 def build(root: Path, *, base_url: str | None = None, output: Path | None = None,
           drafts: bool = False, strict: bool = False, jobs: int = 0,
           use_cache: bool = True) -> BuildReport:
@@ -238,9 +270,16 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
         raise ContentError(analysis.problems)
     target = output.resolve() if output else analysis.config.output_dir
     check_output_dir(target, analysis.config.root)
-    writer = render_files(analysis, jobs or analysis.config.jobs or default_jobs())
+    pages_cache = BuildCache(analysis.config.root, "pages") if use_cache else None
+    writer = render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
+                          reuse=(lambda fp: _memo_from_output(pages_cache, target, fp))
+                          if pages_cache else None)
     count = write_site(writer.files, target,
                        before_swap=lambda staging: index_site(staging, analysis.config))
+    if pages_cache is not None:
+        pages_cache.put(str(target), "", {d: (f.key, content_hash(f.content))
+                                          for d, f in writer.files.items() if f.key})
+        pages_cache.save()
     seconds = time.perf_counter() - started
     log.debug("built %d files (%d articles) into %s in %.2f s", count,
              len(analysis.site.articles), target, seconds)

@@ -4,14 +4,21 @@ Entries are looked up by a key and only trusted when the hash of their inputs
 matches. The file carries a header naming the cache format and digest's version; a
 file from another version, or one that is truncated or corrupt, is discarded and
 rebuilt, never trusted.
+
+Cache files are pickles, and unpickling runs code, so a file is only read when it
+carries an HMAC made with this user's own key (kept outside the project, in
+~/.cache/digest/): a cache file planted in a repository, say by a pull request, is
+ignored instead of run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import pickle
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -21,8 +28,32 @@ from digest import __version__
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".digest-cache"
-FORMAT = 1
+FORMAT = 2
 _HEADER = f"digest-cache {FORMAT} {__version__} py{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _user_key() -> bytes:
+    """This user's secret for signing cache files, created on first use."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "digest"
+    path = base / "cache-key"
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    base.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd, tmp = tempfile.mkstemp(dir=base)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path.read_bytes()
+
+
+def _sign(payload: bytes) -> bytes:
+    return hmac.new(_user_key(), payload, hashlib.sha256).digest()
 
 
 def content_hash(*parts: str | bytes) -> str:
@@ -47,14 +78,22 @@ class BuildCache:
 
     def _load(self) -> dict[str, tuple[str, Any]]:
         try:
-            with self.path.open("rb") as handle:
-                header = pickle.load(handle)
-                if header != _HEADER:
-                    log.info("cache %s is from another version; rebuilding it", self.path.name)
-                    return {}
-                table = pickle.load(handle)
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return {}
+        except OSError as exc:
+            log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
+            return {}
+        signature, payload = data[:32], data[32:]
+        if len(data) < 32 or not hmac.compare_digest(signature, _sign(payload)):
+            log.warning("cache %s was not written by digest for this user; ignoring it",
+                        self.path)
+            return {}
+        try:
+            header, table = pickle.loads(payload)
+            if header != _HEADER:
+                log.info("cache %s is from another version; rebuilding it", self.path.name)
+                return {}
         except Exception as exc:  # noqa: BLE001 - any damage means: do not trust it
             log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
             return {}
@@ -83,9 +122,9 @@ class BuildCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
         try:
+            payload = pickle.dumps((_HEADER, self._new), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(_HEADER, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump(self._new, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(_sign(payload) + payload)
             os.replace(tmp, self.path)
         except OSError as exc:
             log.warning("could not save the cache %s: %s", self.path, exc)

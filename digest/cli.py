@@ -201,3 +201,7 @@ def publish(remote: str, branch: str, message: str | None, no_push: bool,
     sha = run_publish(root, report.output, remote=remote, branch=branch, message=message,
                       push=not no_push)
     click.echo(f"published {sha[:10]} on {branch}" + ("" if no_push else f" ({remote})"))
+
+
+if __name__ == "__main__":
+    main()

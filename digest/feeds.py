@@ -192,25 +192,24 @@ def absolutize_html(html: str, page_url: str, fragments: dict[str, str] | None =
 _ID_ATTR = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
 
 
-def entry_html(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
-    """The article's feed HTML (highlights, notes as footnotes) with absolute URLs.
+def absolute_feed_html(feed_html: str, body_html: str, page_url: str) -> str:
+    """An article's feed HTML (highlights, notes as footnotes) with absolute URLs.
 
     Footnote links ('#fn-note-1') lead to the note on the article page ('#note-1'):
     readers rarely keep in-entry anchors working, and the page always has the note.
+    Done once per article in `articles.process_article`, so it is cached with it.
     """
-    page_url = links.absolute(urls.article_rel(annotated.article.slug))
-    # An article sits in the site feeds and in one feed per topic: work it out once.
-    key = (page_url, annotated.feed_html)
-    if key not in _ENTRY_HTML:
-        page_ids = {unescape(m) for m in _ID_ATTR.findall(annotated.body_html)}
-        renames = {f"fn-{i}": i for i in page_ids}
-        if len(_ENTRY_HTML) > 4096:
-            _ENTRY_HTML.clear()
-        _ENTRY_HTML[key] = absolutize_html(annotated.feed_html, page_url, renames)
-    return _ENTRY_HTML[key]
+    page_ids = {unescape(m) for m in _ID_ATTR.findall(body_html)}
+    renames = {f"fn-{i}": i for i in page_ids}
+    return absolutize_html(feed_html, page_url, renames)
 
 
-_ENTRY_HTML: dict[tuple[str, str], str] = {}
+def entry_html(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
+    """The article's feed HTML, already made absolute by `absolute_feed_html`."""
+    return annotated.feed_html
+
+
+
 
 
 def summary_html(site: Site, article: Article, links: urls.Urls) -> str:

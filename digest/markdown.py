@@ -26,6 +26,17 @@ _ALLOWED_ATTRIBUTES = {
 }
 
 
+# Elements whose content an HTML parser reads as raw text up to their end tag, and
+# the foreign (SVG, MathML) elements the sanitiser drops with everything inside. The
+# allowlist keeps none of them; but left open in one raw HTML snippet, one would
+# swallow the rest of the article in the sanitiser (an unclosed `<style>` or `<math>`
+# empties the page), and they are the usual mutation-XSS vehicles. Their opening tags
+# are shown as text instead.
+_SWALLOWING_OPEN_RE = re.compile(
+    r"<(?=\s*(?:script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext"
+    r"|svg|math)(?![\w-]))", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """A link or image target, and where it is written in the Markdown source."""
@@ -110,6 +121,14 @@ def _collect_links(tokens: list, links: list[Link], lines: list[str]) -> None:
                 child.attrSet(attr, "#")
 
 
+def _defuse_swallowing_tags(tokens: list) -> None:
+    for token in tokens:
+        if token.type in ("html_block", "html_inline"):
+            token.content = _SWALLOWING_OPEN_RE.sub("&lt;", token.content)
+        if token.children:
+            _defuse_swallowing_tags(token.children)
+
+
 def render_markdown(text: str, allow_html: bool = False, inline: bool = False) -> Rendered:
     """Render Markdown to HTML; unsafe link targets become '#' and are listed in `links`."""
     md = _engine(allow_html)
@@ -117,6 +136,8 @@ def render_markdown(text: str, allow_html: bool = False, inline: bool = False) -
     tokens = md.parseInline(text, env) if inline else md.parse(text, env)
     links: list[Link] = []
     _collect_links(tokens, links, text.split("\n"))
+    if allow_html:
+        _defuse_swallowing_tags(tokens)
     html = md.renderer.render(tokens, md.options, env)
     if allow_html:
         html = nh3.clean(html, attributes=_ALLOWED_ATTRIBUTES,

@@ -9,13 +9,13 @@ from digest.config import SiteConfig
 from digest.dates import FuzzyDate
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Source:
     title: str
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Topic:
     slug: str
     title: str
@@ -23,7 +23,7 @@ class Topic:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Person:
     slug: str
     name: str
@@ -32,7 +32,7 @@ class Person:
     same_as: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Selector:
     """W3C TextQuoteSelector, with the sidecar position it came from."""
 
@@ -43,7 +43,7 @@ class Selector:
     column: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Quote:
     id: str
     text: str
@@ -53,7 +53,7 @@ class Quote:
     callout: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Note:
     id: str
     number: int
@@ -64,7 +64,7 @@ class Note:
     rating: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Event:
     date: FuzzyDate
     title: str
@@ -74,7 +74,7 @@ class Event:
     id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Article:
     slug: str
     src_rel: str
@@ -102,7 +102,7 @@ class Article:
     related: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Page:
     slug: str
     src_rel: str
@@ -111,7 +111,7 @@ class Page:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Edition:
     """One day's digest: the articles published that day, with an optional intro."""
 
@@ -121,7 +121,7 @@ class Edition:
     articles: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ChronologyEntry:
     """One event of the chronology; events sharing an id in several sidecars merge."""
 
@@ -135,7 +135,7 @@ class ChronologyEntry:
     topics: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Site:
     config: SiteConfig
     articles: tuple[Article, ...]  # newest first

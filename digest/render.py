@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import pickle
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 import jinja2
 
 from digest import urls
 from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
+from digest.cache import content_hash
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
@@ -152,14 +154,33 @@ def _paginate(items: list, per_page: int) -> Iterator[tuple[int, int, list]]:
         yield number, total, items[(number - 1) * per_page:number * per_page]
 
 
+@dataclass(slots=True)
+class PageMemo:
+    """Pages of the previous build, reused when what they are rendered from is unchanged.
+
+    A page's key hashes its template's name and every value the template receives
+    (view objects are frozen dataclasses, so they pickle to the same bytes when equal);
+    `fingerprint` covers the theme files, the config and digest's version.
+    """
+
+    fingerprint: str
+    keys: dict[str, str] = field(default_factory=dict)  # dest -> key, previous build
+    load: Callable[[str], bytes | None] = lambda dest: None
+
+    def key(self, template: str, values: dict[str, object]) -> str:
+        return content_hash(self.fingerprint, template,
+                            pickle.dumps(sorted(values.items()), protocol=5))
+
+
 class SiteRenderer:
     """Renders the site's pages; article pages separately so processes can share them."""
 
-    def __init__(self, ctx: RenderContext) -> None:
+    def __init__(self, ctx: RenderContext, memo: PageMemo | None = None) -> None:
         self.ctx = ctx
         self.site = ctx.site
         self.views = ViewBuilder(ctx)
         self.links = ctx.links
+        self.memo = memo
 
     def page(self, template: str, rel: str, title: str, kind: str, source: str,
              description: str = "", *, jsonld: str = "", topic_slug: str | None = None,
@@ -171,8 +192,14 @@ class SiteRenderer:
                         social=tuple(meta_tags(self.site, kind, title, description, canonical,
                                                self.links)),
                         jsonld=jsonld)
+        dest = urls.dest_of(rel)
+        key = ""
+        if self.memo is not None:
+            key = self.memo.key(template, {"page": meta, **values})
+            if self.memo.keys.get(dest) == key and (old := self.memo.load(dest)) is not None:
+                return OutputFile(dest, old, source, key)
         html = self.ctx.env.get_template(template).render(page=meta, **values)
-        return OutputFile(urls.dest_of(rel), html.encode("utf-8"), source)
+        return OutputFile(dest, html.encode("utf-8"), source, key)
 
     def article_pages(self, slugs: Iterable[str]) -> Iterator[OutputFile]:
         """The page of each article named."""
@@ -252,8 +279,8 @@ class SiteRenderer:
         yield OutputFile("404.html", html.encode("utf-8"), "404 page")
 
 
-def render_site(ctx: RenderContext) -> Iterator[OutputFile]:
+def render_site(ctx: RenderContext, memo: PageMemo | None = None) -> Iterator[OutputFile]:
     """Every HTML page of the site, in one process."""
-    renderer = SiteRenderer(ctx)
+    renderer = SiteRenderer(ctx, memo)
     yield from renderer.other_pages()
     yield from renderer.article_pages(a.slug for a in ctx.site.articles)

@@ -34,13 +34,15 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _outside(path: Path, real_root: Path) -> str | None:
-    """Where `path` really leads when that is outside the project, else None."""
+def _outside(path: Path, real_root: Path, what: str = "symbolic link") -> str | None:
+    """Why `path` may not be read when it really leads outside the project, else None."""
     try:
         resolved = path.resolve()
-    except (RuntimeError, OSError):  # a symlink loop: it leads nowhere readable
-        return "a symbolic link loop"
-    return None if resolved.is_relative_to(real_root) else str(resolved)
+    except (RuntimeError, OSError):  # a loop of links leads nowhere readable
+        return f"{what} is part of a loop of symbolic links"
+    if resolved.is_relative_to(real_root):
+        return None
+    return f"{what} points outside the project ({resolved})"
 
 
 def read_source(path: Path, root: Path, max_size: int) -> SourceText | Problem:
@@ -48,8 +50,8 @@ def read_source(path: Path, root: Path, max_size: int) -> SourceText | Problem:
     src_rel = _rel(path, root)
     # Checked for every file, not only links: a file below a linked folder is not a
     # link itself but lies outside all the same.
-    if (target := _outside(path, root.resolve())) is not None:
-        return Problem(src_rel, 1, 1, f"symbolic link points outside the project ({target})",
+    if (message := _outside(path, root.resolve())) is not None:
+        return Problem(src_rel, 1, 1, message,
                        "copy the file into the project instead of linking to it",
                        code="symlink")
     try:
@@ -135,18 +137,15 @@ def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> 
         return
     real_root = root.resolve()
     hint = "copy the file into the project instead of linking to it"
-    if (target := _outside(folder, real_root)) is not None:
-        problems.append(Problem(_rel(folder, root), 1, 1, f"folder points outside the "
-                                f"project ({target})", hint, code="symlink"))
+    if (message := _outside(folder, real_root, "folder")) is not None:
+        problems.append(Problem(_rel(folder, root), 1, 1, message, hint, code="symlink"))
         return
     # os.walk does not follow linked folders, so each link is seen once, here.
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in sorted(dirnames + filenames):
             path = Path(dirpath, name)
-            if path.is_symlink() and (target := _outside(path, real_root)) is not None:
-                problems.append(Problem(_rel(path, root), 1, 1,
-                                        f"symbolic link points outside the project ({target})",
-                                        hint, code="symlink"))
+            if path.is_symlink() and (message := _outside(path, real_root)) is not None:
+                problems.append(Problem(_rel(path, root), 1, 1, message, hint, code="symlink"))
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LinkView:
     title: str
     href: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QuoteView:
     id: str
     text: str
@@ -24,7 +24,7 @@ class QuoteView:
     callout: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class EventView:
     key: str
     when: str  # '1868', 'January 2020', 'c. 6 August 2024 – 26 April 2025'
@@ -39,13 +39,13 @@ class EventView:
     topics: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class YearView:
     year: int
     months: tuple[tuple[str, tuple[EventView, ...]], ...]  # (heading, events); '' first
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ArticleCard:
     slug: str
     title: str
@@ -57,7 +57,7 @@ class ArticleCard:
     topics: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NoteView:
     id: str
     number: int
@@ -68,7 +68,7 @@ class NoteView:
     sources: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ArticleView:
     card: ArticleCard
     body_html: str
@@ -88,7 +88,7 @@ class ArticleView:
     sources: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TopicView:
     slug: str
     title: str
@@ -99,7 +99,7 @@ class TopicView:
     chronology: tuple[YearView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PersonView:
     slug: str
     name: str
@@ -110,7 +110,7 @@ class PersonView:
     articles: tuple[ArticleCard, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class EditionView:
     date: str
     iso_date: str
@@ -120,7 +120,7 @@ class EditionView:
     articles: tuple[ArticleCard, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Pager:
     number: int
     total: int
@@ -128,7 +128,7 @@ class Pager:
     next: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PageMeta:
     """What base.html needs about the page being rendered."""
 

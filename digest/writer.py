@@ -47,6 +47,7 @@ class OutputFile:
     dest_rel: str
     content: bytes
     source: str
+    key: str = ""  # hash of what the page was rendered from, for reuse by the next build
 
 
 @dataclass(slots=True)
@@ -61,7 +62,7 @@ class SiteWriter:
             other = self.files[dest].source
             raise OutputError(f"{output.source} and {other} both write {dest}; "
                               "rename one of them (slugs must be unique across the site)")
-        self.files[dest] = OutputFile(dest, output.content, output.source)
+        self.files[dest] = OutputFile(dest, output.content, output.source, output.key)
 
 
 def safe_dest(dest_rel: str) -> str:
