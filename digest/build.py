@@ -138,6 +138,13 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
     """Read, validate and annotate the site at `root`; collect every problem."""
     config = load_config(root, base_url)
     sources, problems = discover(config)
+    return analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
+                           use_cache=use_cache)
+
+
+def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,
+                    drafts: bool, jobs: int, use_cache: bool) -> Analysis:
+    """`analyse` for sources already read."""
     topics, people = load_registries(sources, problems)
     cache = BuildCache(config.root, "articles") if use_cache else None
     registry_text = sources.people.text if sources.people else ""
@@ -246,6 +253,35 @@ def render_files(analysis: Analysis, jobs: int = 1,
     return writer
 
 
+def _inputs_fingerprint(config: SiteConfig, sources: SourceSet, options: object) -> str:
+    """Everything a build reads: when it is unchanged, so is the site."""
+    theme = resolve_theme(config.root, config.theme)
+    parts: list[str | bytes] = [__version__, repr(config), repr(options)]
+    for source in (*sources.articles, *sources.sidecars.values(), sources.topics,
+                   sources.people, *sources.pages, *sources.editions):
+        if source is not None:
+            parts += [source.src_rel, source.text]
+    for folder in (*theme.template_dirs, *theme.static_dirs):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                parts += [path.as_posix(), path.read_bytes()]
+    return content_hash(*parts)
+
+
+def _manifest(folder: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file, to notice edits to a built site."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            info = path.stat()
+            found[path.relative_to(folder).as_posix()] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+def _output_unchanged(folder: Path, manifest: dict[str, tuple[int, int]]) -> bool:
+    return folder.is_dir() and _manifest(folder) == manifest
+
+
 def _memo_from_output(cache: BuildCache, target: Path, fingerprint: str) -> PageMemo:
     """Reuse pages of the last build into `target`, if the files there are still ours."""
     table = cache.get(str(target), "") or {}
@@ -265,11 +301,22 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
           use_cache: bool = True) -> BuildReport:
     """Build the site at `root` into its output folder; on any error, write nothing."""
     started = time.perf_counter()
-    analysis = analyse(root, base_url=base_url, drafts=drafts, jobs=jobs, use_cache=use_cache)
+    config = load_config(root, base_url)
+    target = output.resolve() if output else config.output_dir
+    check_output_dir(target, config.root)
+    sources, problems = discover(config)
+    state = BuildCache(config.root, "state") if use_cache else None
+    inputs = _inputs_fingerprint(config, sources, (drafts, strict, str(target)))
+    if state is not None and not problems:
+        previous = state.get(str(target), inputs)
+        if previous is not None and _output_unchanged(target, previous["manifest"]):
+            log.debug("nothing changed since the last build")
+            return BuildReport(target, 0, previous["articles"], previous["warnings"],
+                               time.perf_counter() - started)
+    analysis = analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
+                               use_cache=use_cache)
     if analysis.errors or (strict and analysis.warnings):
         raise ContentError(analysis.problems)
-    target = output.resolve() if output else analysis.config.output_dir
-    check_output_dir(target, analysis.config.root)
     pages_cache = BuildCache(analysis.config.root, "pages") if use_cache else None
     writer = render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
                           reuse=(lambda fp: _memo_from_output(pages_cache, target, fp))
@@ -280,6 +327,11 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
         pages_cache.put(str(target), "", {d: (f.key, content_hash(f.content))
                                           for d, f in writer.files.items() if f.key})
         pages_cache.save()
+    if state is not None:
+        state.put(str(target), inputs, {"manifest": _manifest(target),
+                                        "articles": len(analysis.site.articles),
+                                        "warnings": analysis.warnings})
+        state.save()
     seconds = time.perf_counter() - started
     log.debug("built %d files (%d articles) into %s in %.2f s", count,
              len(analysis.site.articles), target, seconds)

@@ -56,6 +56,10 @@ def build(base_url: str | None, output: Path | None, drafts: bool, strict: bool,
                        jobs=jobs, use_cache=not no_cache)
     for problem in report.warnings:
         click.echo(problem.format_text(), err=True)
+    if report.files == 0:
+        logging.getLogger("digest").info("%s is up to date: nothing changed since the last "
+                                         "build (%.2f s)", report.output, report.seconds)
+        return
     logging.getLogger("digest").info("%d articles, %d files written to %s (%.2f s)",
                                      report.articles, report.files, report.output,
                                      report.seconds)

@@ -229,3 +229,20 @@ def test_corrupt_or_foreign_cache_is_rebuilt(make_site, tmp_path: Path) -> None:
         pickle.dump({"content/articles/talks.md": ("x", "poison")}, handle)
     build(root, output=tmp_path / "third")
     assert _tree(tmp_path / "third") == _tree(tmp_path / "first")
+
+
+def test_unchanged_site_is_not_rebuilt(make_site) -> None:
+    root = make_site()
+    out = root / "_site"
+    first = build(root, output=out)
+    assert first.files > 10
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build(root, output=out)
+    assert again.files == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
+    (out / "quotes" / "index.html").unlink()  # someone touched the built site
+    assert build(root, output=out).files == first.files
+    (root / "content/articles/talks.yaml").write_text(
+        MINIMAL_SITE["content/articles/talks.yaml"].replace("rejected", "refused"))
+    assert build(root, output=out).files == first.files
+    assert "refused foreign troops" in (out / "articles/talks/index.html").read_text()

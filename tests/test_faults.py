@@ -34,7 +34,7 @@ from digest.writer import OutputFile, write_site
 
 from .conftest import MINIMAL_SITE, write_files
 
-ARTICLES = 150
+ARTICLES = 100
 KILLS = 10
 CLI = [sys.executable, "-c", "from digest.cli import main; main()"]
 

@@ -262,7 +262,7 @@ def corpus_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[bool, 
         for hostile, texts in ((True, PAYLOADS), (False, harmless)):
             base = tmp_path_factory.mktemp(f"xss-{allow_html}-{hostile}")
             root = write_files(base / "site", corpus_site(texts, allow_html))
-            build(root, output=base / "out")
+            build(root, output=base / "out", jobs=1, use_cache=False)
             built[(allow_html, hostile)] = base / "out"
     return built
 
