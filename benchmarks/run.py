@@ -35,6 +35,7 @@ import yaml
 # run.py sits beside generate.py; importing it (rather than shelling out) lets the cache
 # stamp include the generator's own hash and reuses its YAML dumper for the sidecar edit.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True  # no __pycache__ left in the repository's benchmarks/
 import generate  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -53,6 +54,7 @@ class Measurement:
     rss_mib: float
     returncode: int
     stderr: str
+    cpu_seconds: float = 0.0  # user + system: less sensitive than wall time to other load
 
     @property
     def ok(self) -> bool:
@@ -73,6 +75,7 @@ class SizeResult:
     digest_pages: int = 0
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    digest_skipped: bool = False  # --hugo-only
 
 
 # ---------------------------------------------------------------------------------------
@@ -106,7 +109,11 @@ def measure(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], timeout: floa
         report_path.unlink(missing_ok=True)
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", timing)
     rss_mib = int(match.group(1)) / 1024 if match else 0.0
-    return Measurement(seconds, rss_mib, proc.returncode, proc.stderr)
+    cpu = sum(
+        float(m.group(1))
+        for m in re.finditer(r"(?:User|System) time \(seconds\): ([\d.]+)", timing)
+    )
+    return Measurement(seconds, rss_mib, proc.returncode, proc.stderr, cpu)
 
 
 def remove(path: Path) -> None:
@@ -142,10 +149,12 @@ def require_tools() -> str:
         if not ok
     ]
     if missing:
-        sys.exit(
+        print(
             f"error: {' and '.join(missing)} not found. Set up with:\n  {SETUP_COMMAND}\n"
-            "(see benchmarks/README.md)"
+            "(see benchmarks/README.md)",
+            file=sys.stderr,
         )
+        sys.exit(2)  # a set-up problem, like a usage error: not a failed measurement
     out = subprocess.run(
         ["hugo", "version"], capture_output=True, text=True, check=False, timeout=60
     )
@@ -226,12 +235,13 @@ def edit_one_sidecar(sidecar: Path) -> bytes:
 
 def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResult:
     """Run the paired measurements for one site size."""
-    result = SizeResult(n)
+    result = SizeResult(n, digest_skipped=args.hugo_only)
     digest_dir, hugo_dir, result.generation_seconds = prepare_sites(
         n, args.work, args.seed, args.corpus, hugo_version
     )
-    root = digest_dir.parent
-    hugo_out, digest_out = root / "out-hugo", root / "out-digest"
+    out_root = (args.out_root or args.work) / digest_dir.parent.name
+    out_root.mkdir(parents=True, exist_ok=True)
+    hugo_out, digest_out = out_root / "out-hugo", out_root / "out-digest"
     cmd, env, _ = digest_command(args.digest_cmd)
     build = [*cmd, "build", "--output", str(digest_out)]
     if args.jobs:
@@ -245,21 +255,24 @@ def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResul
     def run_hugo(i: int) -> None:
         remove(hugo_out)
         m = measure(hugo_cmd, cwd=hugo_dir, env=dict(os.environ), timeout=args.timeout)
-        log(f"N={n} run {i}: hugo {m.seconds:.2f} s {m.rss_mib:.0f} MiB rc={m.returncode}")
+        log(
+            f"N={n} run {i}: hugo {m.seconds:.2f} s (CPU {m.cpu_seconds:.2f} s) "
+            f"{m.rss_mib:.0f} MiB rc={m.returncode}"
+        )
         result.hugo.append(m)
         if not m.ok:
             result.failures.append(f"hugo run {i} exited {m.returncode}:\n{tail(m.stderr)}")
 
     def run_digest(i: int) -> None:
         nonlocal digest_broken
-        if digest_broken:
+        if digest_broken or args.hugo_only:
             return  # a build that failed once fails again; don't spend the runs on it
         remove(digest_out)
         remove(digest_dir / ".digest-cache")
         cold = measure(build, cwd=digest_dir, env=env, timeout=args.timeout)
         log(
-            f"N={n} run {i}: digest cold {cold.seconds:.2f} s {cold.rss_mib:.0f} MiB "
-            f"rc={cold.returncode}"
+            f"N={n} run {i}: digest cold {cold.seconds:.2f} s (CPU {cold.cpu_seconds:.2f} s) "
+            f"{cold.rss_mib:.0f} MiB rc={cold.returncode}"
         )
         if not cold.ok:
             digest_broken = True
@@ -331,9 +344,10 @@ def results_table(results: Sequence[SizeResult]) -> str:
         nochange_s, sidecar_s = median(r.nochange), median(r.sidecar)
         per_digest = None if cold_s is None else cold_s / r.n * 1000
         per_hugo = None if hugo_s is None else hugo_s / r.n * 1000
+        cold_cell = fmt(cold_s) if r.cold else "skipped" if r.digest_skipped else "failed"
         lines.append(
             f"| {r.n:,} | {fmt(hugo_s)} | {fmt(median(r.hugo, 'rss_mib'), '.0f')} | "
-            f"{fmt(cold_s) if r.cold else 'failed'} | {fmt(median(r.cold, 'rss_mib'), '.0f')} | "
+            f"{cold_cell} | {fmt(median(r.cold, 'rss_mib'), '.0f')} | "
             f"{ratio(cold_s, hugo_s)} | {fmt(per_digest)} | {fmt(per_hugo)} | "
             f"{fmt(nochange_s)} ({ratio(nochange_s, cold_s)}) | "
             f"{fmt(sidecar_s)} ({ratio(sidecar_s, cold_s)}) |"
@@ -343,7 +357,10 @@ def results_table(results: Sequence[SizeResult]) -> str:
 
 def raw_runs(results: Sequence[SizeResult]) -> str:
     """Every measurement, so a reader can see the spread behind each median."""
-    lines = ["| N | what | seconds per run | peak MiB per run |", "|---:|---|---|---|"]
+    lines = [
+        "| N | what | seconds per run | CPU seconds per run | peak MiB per run |",
+        "|---:|---|---|---|---|",
+    ]
     for r in results:
         for name, runs in (
             ("hugo", r.hugo),
@@ -353,8 +370,9 @@ def raw_runs(results: Sequence[SizeResult]) -> str:
         ):
             if runs:
                 secs = ", ".join(f"{m.seconds:.2f}" for m in runs)
+                cpus = ", ".join(f"{m.cpu_seconds:.2f}" for m in runs)
                 mibs = ", ".join(f"{m.rss_mib:.0f}" for m in runs)
-                lines.append(f"| {r.n:,} | {name} | {secs} | {mibs} |")
+                lines.append(f"| {r.n:,} | {name} | {secs} | {cpus} | {mibs} |")
     return "\n".join(lines)
 
 
@@ -395,13 +413,18 @@ def digest_version(args: argparse.Namespace) -> str:
 def report(results: Sequence[SizeResult], args: argparse.Namespace, hugo_version: str) -> str:
     """The whole Markdown report: settings, the table, raw runs and any failures."""
     jobs = f"--jobs {args.jobs}" if args.jobs else "digest's default"
+    outputs = args.out_root or args.work
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     parts = [
         f"# digest vs Hugo, {dt.date.today().isoformat()}",
         "",
         f"- machine: {machine_description()}",
         f"- Hugo: {hugo_version}",
         f"- digest: {digest_version(args)} ({jobs})",
-        f"- Python {platform.python_version()}; seed {args.seed}; {args.runs} paired runs "
+        f"- outputs written under {outputs}",
+        f"- load average at the end (1, 5, 15 min): {load}; other processes skew wall times, "
+        "CPU seconds (user + system, in the run list) less so",
+        f"- Python {platform.python_version()}; seed {args.seed}; {args.runs} paired run(s) "
         "per size, medians of successful runs; whole process under `/usr/bin/time -v`",
         "",
         results_table(results),
@@ -459,6 +482,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="report path (default benchmarks/results-<date>.md)",
     )
+    parser.add_argument(
+        "--out-root",
+        type=Path,
+        default=None,
+        help="where both tools write their output (default: the work folder); "
+        "/dev/shm takes the disk out of the measurement on a busy machine",
+    )
+    parser.add_argument(
+        "--hugo-only",
+        action="store_true",
+        help="time only Hugo (the reference), e.g. while digest build is broken",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -469,6 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     hugo_version = require_tools()
     args.work = args.work.resolve()
+    args.out_root = args.out_root.resolve() if args.out_root else None
     args.work.mkdir(parents=True, exist_ok=True)
     log(f"Hugo: {hugo_version}")
     results = [bench_size(n, args, hugo_version) for n in sizes]
