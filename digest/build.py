@@ -143,10 +143,13 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
 
 
 def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,
-                    drafts: bool, jobs: int, use_cache: bool) -> Analysis:
-    """`analyse` for sources already read."""
+                    drafts: bool, jobs: int, use_cache: bool,
+                    cache: BuildCache | None = None) -> Analysis:
+    """`analyse` for sources already read; `cache` replaces the one in .digest-cache/."""
     topics, people = load_registries(sources, problems)
-    cache = BuildCache(config.root, "articles") if use_cache else None
+    persistent = cache is None
+    if cache is None and use_cache:
+        cache = BuildCache(config.root, "articles")
     registry_text = sources.people.text if sources.people else ""
     jobs = _usable_jobs(jobs or config.jobs or default_jobs())
     results = process_articles(config, sources, people, registry_text, cache, jobs)
@@ -155,7 +158,10 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
                  if r.article is not None and r.annotated is not None}
     analysis = Analysis(config, site, annotated, sort_problems(problems))
     if cache is not None and not analysis.errors:
-        cache.save()
+        if persistent:
+            cache.save()
+        else:
+            cache.roll()
     return analysis
 
 

@@ -102,6 +102,20 @@ class BuildCache:
             return {}
         return table
 
+    @classmethod
+    def in_memory(cls) -> BuildCache:
+        """A cache that lives only as long as the process (for `digest serve`): call
+        `roll()` after each build instead of `save()`."""
+        cache = cls.__new__(cls)
+        cache.path = Path(os.devnull)
+        cache._old, cache._new = {}, {}
+        cache.hits = cache.misses = 0
+        return cache
+
+    def roll(self) -> None:
+        """Keep what this build used for the next one, in memory."""
+        self._old, self._new = self._new, {}
+
     def get(self, key: str, inputs_hash: str) -> Any | None:
         """The value stored under `key` if it was made from the same inputs, else None."""
         entry = self._old.get(key)

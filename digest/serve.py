@@ -24,7 +24,7 @@ import time
 import traceback
 import webbrowser
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import MappingProxyType
@@ -34,9 +34,12 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import watchfiles
 
-from digest.build import analyse, render_files
-from digest.config import CONFIG_NAME
+from digest.build import analyse_sources, render_files
+from digest.cache import BuildCache
+from digest.config import CONFIG_NAME, load_config
 from digest.errors import ContentError, DigestError, Problem
+from digest.render import PageMemo
+from digest.sources import discover
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class BuildState:
     problems: tuple[Problem, ...] = ()  # of the latest build; () when it succeeded
     seconds: float = 0.0  # how long the latest build took
     warnings: tuple[Problem, ...] = ()  # of the last good build
+    page_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +114,30 @@ NOT_BUILT = BuildState("", MappingProxyType({}), "/")
 # --- building -------------------------------------------------------------------------
 
 
-def build_in_memory(root: Path, drafts: bool) -> BuildState:
-    """The site built from disk, with no build id yet; raise on any content error."""
-    analysis = analyse(root, drafts=drafts)
+def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None,
+                    cache: BuildCache | None = None) -> BuildState:
+    """The site built from disk, with no build id yet; raise on any content error.
+
+    Incremental: articles whose files did not change come from `cache` (kept in
+    memory between rebuilds), and pages whose template input did not change are taken
+    from `previous` instead of being rendered again."""
+    config = load_config(root)
+    sources, problems = discover(config)
+    analysis = analyse_sources(config, sources, problems, drafts=drafts, jobs=1,
+                               use_cache=False, cache=cache)
     if analysis.errors:
         raise ContentError(analysis.problems)
-    files = render_files(analysis).files
+    old = previous or NOT_BUILT
+
+    def reuse(fingerprint: str) -> PageMemo:
+        return PageMemo(fingerprint, dict(old.page_keys), old.files.get)
+
+    files = render_files(analysis, jobs=1, reuse=reuse).files
     contents = {dest: output.content for dest, output in files.items()}
+    keys = {dest: output.key for dest, output in files.items() if output.key}
     return BuildState(
-        "", MappingProxyType(contents), analysis.config.base_path, warnings=tuple(analysis.warnings)
+        "", MappingProxyType(contents), analysis.config.base_path,
+        warnings=tuple(analysis.warnings), page_keys=MappingProxyType(keys),
     )
 
 
@@ -352,6 +371,7 @@ class DevServer:
         self.host = host
         self.drafts = drafts
         self._state = NOT_BUILT
+        self._article_cache = BuildCache.in_memory()
         self._changed = threading.Condition()
         self._build_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -405,7 +425,8 @@ class DevServer:
         with self._build_lock:
             started = time.perf_counter()
             try:
-                built = build_in_memory(self.root, self.drafts)
+                built = build_in_memory(self.root, self.drafts, self._state,
+                                        self._article_cache)
             except Exception as exc:  # nothing a content or theme file holds may stop us
                 problems = problems_of(exc, self.root)
                 _log_failure(exc, problems)

@@ -611,7 +611,7 @@ def test_an_unexpected_exception_is_shown_and_its_traceback_logged(
     try:
         good = server.rebuild()
 
-        def explode(analysis: object) -> None:
+        def explode(analysis: object, **options: object) -> None:
             raise RuntimeError("boom")
 
         monkeypatch.setattr(serve, "render_files", explode)
@@ -628,7 +628,7 @@ def test_an_unexpected_exception_is_shown_and_its_traceback_logged(
 
 
 def test_ctrl_c_in_a_build_is_not_swallowed(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupt(root: Path, drafts: bool) -> BuildState:
+    def interrupt(root: Path, drafts: bool, *args: object) -> BuildState:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(serve, "build_in_memory", interrupt)
