@@ -9,6 +9,7 @@ line; an annotation is never dropped silently.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
 from digest import anchors
@@ -34,6 +35,7 @@ class AnnotatedArticle:
     text: str  # plain text of the body, for search and descriptions
 
 
+@lru_cache(maxsize=32768)
 def render_inline(text: str, allow_html: bool) -> str:
     """Markdown for places that take inline HTML only (side notes, captions)."""
     blocks = [b for b in text.strip().split("\n\n") if b.strip()]

@@ -7,6 +7,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+# English month names, fixed: calendar.month_name follows the machine's locale, and
+# the same input must build the same bytes everywhere.
+MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
 _FUZZY_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -35,9 +39,9 @@ class FuzzyDate:
     def display(self) -> str:
         """'1868', 'January 2020' or '24 September 2019'."""
         if self.day:
-            return f"{self.day} {calendar.month_name[self.month]} {self.year}"
+            return f"{self.day} {MONTHS[self.month]} {self.year}"
         if self.month:
-            return f"{calendar.month_name[self.month]} {self.year}"
+            return f"{MONTHS[self.month]} {self.year}"
         return str(self.year)
 
     def last_day(self) -> dt.date:
@@ -66,7 +70,7 @@ def parse_fuzzy_date(value: object) -> FuzzyDate:
     if match.group(3):
         last = calendar.monthrange(year, month)[1]
         if not 1 <= day <= last:
-            raise ValueError(f"invalid date '{text}': {calendar.month_name[month]} {year} "
+            raise ValueError(f"invalid date '{text}': {MONTHS[month]} {year} "
                              f"has days 01 to {last:02d}")
     return FuzzyDate(year, month, day)
 
@@ -105,4 +109,4 @@ def parse_published(value: object, tz: dt.tzinfo) -> tuple[dt.date, dt.datetime]
 
 def format_day(day: dt.date) -> str:
     """'5 September 2025'."""
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+    return f"{day.day} {MONTHS[day.month]} {day.year}"

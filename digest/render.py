@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import jinja2
 
@@ -42,6 +43,12 @@ class RenderContext:
     links: urls.Urls
 
 
+@lru_cache(maxsize=32768)
+def _markdown_html(text: str, allow_html: bool) -> str:
+    # Summaries and intros are rendered again on every rebuild of `digest serve`.
+    return render_markdown(text, allow_html).html
+
+
 class ViewBuilder:
     """Builds the view objects of one site; memoises the ones pages share."""
 
@@ -50,13 +57,15 @@ class ViewBuilder:
         self.site = ctx.site
         self.href = ctx.links.href
         self._cards: dict[str, ArticleCard] = {}
+        self._event_views: dict[str, EventView] = {}
+        self._quote_views: dict[tuple[str, str], QuoteView] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
         for entry in self.site.chronology:
             for slug in entry.articles:
                 self._events_by_article.setdefault(slug, []).append(entry)
 
     def md(self, text: str) -> str:
-        return render_markdown(text, self.site.config.allow_html).html if text else ""
+        return _markdown_html(text, self.site.config.allow_html) if text else ""
 
     def topic_link(self, slug: str) -> LinkView:
         topic = self.site.topics.get(slug)
@@ -75,6 +84,13 @@ class ViewBuilder:
         return self._cards[article.slug]
 
     def quote(self, article: Article, quote: Quote) -> QuoteView:
+        key = (article.slug, quote.id)
+        view = self._quote_views.get(key)
+        if view is None:
+            view = self._quote_views[key] = self._quote(article, quote)
+        return view
+
+    def _quote(self, article: Article, quote: Quote) -> QuoteView:
         person = self.site.people.get(quote.speaker)
         return QuoteView(
             quote.id, quote.text,
@@ -88,6 +104,13 @@ class ViewBuilder:
                      if not speaker or q.speaker == speaker)
 
     def event(self, entry: ChronologyEntry) -> EventView:
+        # One event shows on the chronology, its topics' pages and its articles' pages.
+        view = self._event_views.get(entry.key)
+        if view is None:
+            view = self._event_views[entry.key] = self._event(entry)
+        return view
+
+    def _event(self, entry: ChronologyEntry) -> EventView:
         date = entry.date
         month = FuzzyDate(date.year, date.month).display() if date.month else ""
         articles = tuple(LinkView(self.site.by_slug[s].title, self.href(urls.article_rel(s)))

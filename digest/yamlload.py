@@ -12,6 +12,7 @@ not an exception). Composing iteratively from events, with a depth limit, cannot
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,9 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,17 +250,43 @@ class _Builder:
                               "aliases)", "flatten the structure", "yaml-depth")
         self.loaded.values.setdefault(path, self._mark(node))
         if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                raise self._tag_error(node)
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise self._tag_error(node)
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if node.tag == _VALUE_TAG:
             return node.value  # a lone '=' is text; PyYAML has no constructor for it
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            if node.tag in self.loader.yaml_constructors:  # a known tag, a bad value
+                raise self._error(node, f"invalid {self._tag(node)} value: {exc.problem}",
+                                  "fix the value or remove the tag", "yaml-tag") from None
+            raise self._tag_error(node) from None
         except (ValueError, OverflowError):
             # `2019-13-45` looks like a timestamp but is no date; keep the text so the
             # validator can report it as an invalid date at this mark.
             return str(node.value)
+        if isinstance(value, str) and _SURROGATE_RE.search(value):
+            # Only the pure-Python parser lets "\ud83d" escapes through; unpaired, they
+            # cannot be written as UTF-8 later.
+            raise self._error(node, "text contains an escaped surrogate (\\uD800-\\uDFFF)",
+                              "write the character itself, or one \\UXXXXXXXX escape",
+                              "encoding")
+        return value
+
+    @staticmethod
+    def _tag(node: yaml.Node) -> str:
+        return str(node.tag).replace("tag:yaml.org,2002:", "!!")
+
+    def _tag_error(self, node: yaml.Node) -> YamlError:
+        # `!!python/object/apply:...` and friends: refused by name, never constructed.
+        return self._error(node, f"unsupported YAML tag '{self._tag(node)}'",
+                           "remove the tag; digest reads plain text, numbers, dates, lists "
+                           "and mappings", "yaml-tag")
 
     def _key(self, node: yaml.Node) -> str:
         if not isinstance(node, yaml.ScalarNode):
