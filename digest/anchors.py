@@ -238,7 +238,9 @@ class _ModelBuilder:
             self._end_block(index)
 
     def _text(self, index: int, token: str) -> None:
-        if token.isspace() and (not self.stack or self._between_blocks(index)):
+        # HTML's inter-element whitespace is ASCII only: NBSP, NEL, U+2028 are text.
+        if (token and not token.strip(" \t\n\r\f")
+                and (not self.stack or self._between_blocks(index))):
             return
         if not self.stack:
             self._begin_block()

@@ -20,7 +20,7 @@ from digest.dates import parse_fuzzy_date, parse_published
 from digest.errors import Problem
 from digest.feeds import absolute_feed_html
 from digest.fields import Validation, entries, load_checked, load_front_matter, slug_list, text_of
-from digest.markdown import is_safe_url, render_markdown
+from digest.markdown import is_safe_url, render_markdown, unsafe_links
 from digest.model import Article, Event, Note, Person, Quote, Selector, Source
 from digest.schema import FRONT_MATTER, SIDECAR
 from digest.slugs import slug_problem, slugify
@@ -127,6 +127,18 @@ def _events(loaded: Loaded, report: Validation) -> tuple[tuple[Event, Problem], 
     return tuple(events)
 
 
+def _markdown_links(side: Loaded, report: Validation) -> None:
+    """Unsafe link targets in the sidecar's Markdown fields, reported at the field."""
+    data = side.data
+    fields: list[tuple[tuple[str | int, ...], object]] = [(("summary",), data.get("summary"))]
+    for key, field in (("quotes", "context"), ("notes", "text"), ("events", "text")):
+        fields += [((key, i, field), entry.get(field)) for i, entry in entries(data, key)]
+    for path, text in fields:
+        for link in unsafe_links(text) if isinstance(text, str) else ():
+            report.add([side.problem(path, f"link to a forbidden URL scheme: {link.url[:60]}",
+                                     "use an http(s) or relative URL", code="unsafe-url")])
+
+
 def _references(side: Loaded, slug: str, report: Validation) -> list[Reference]:
     data = side.data
     refs = [Reference("topic", value, side.problem(("topics", i), ""))
@@ -150,6 +162,8 @@ def _load(source: SourceText, sidecar: SourceText | None, config: SiteConfig,
     start = len(report.problems)
     front, body, body_line = load_front_matter(source, report, FRONT_MATTER)
     side = load_checked(sidecar, SIDECAR, report) if sidecar else None
+    if side is not None:
+        _markdown_links(side, report)
     if front is None or report.has_errors_in(source.src_rel, start):
         return None
     data = front.data
@@ -206,7 +220,7 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
     rendered = render_markdown(article.body, config.allow_html)
     for link in rendered.links:
         if not is_safe_url(link.url):
-            report.add([Problem(article.src_rel, article.body_line + link.line, 1,
+            report.add([Problem(article.src_rel, article.body_line + link.line, link.column,
                                 f"link to a forbidden URL scheme: {link.url[:60]}",
                                 "use an http(s) or relative URL", code="unsafe-url")])
     links = urls.Urls(config.base_url)

@@ -24,6 +24,7 @@ from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
 from digest.feeds import feed_files
+from digest.lock import build_lock
 from digest.model import Person, Site
 from digest.progress import Progress
 from digest.render import PageMemo, RenderContext, SiteRenderer
@@ -306,9 +307,16 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
           drafts: bool = False, strict: bool = False, jobs: int = 0,
           use_cache: bool = True) -> BuildReport:
     """Build the site at `root` into its output folder; on any error, write nothing."""
+    with build_lock(root):  # one build of a site at a time: cache and output swap
+        return _build(root, base_url=base_url, output=output, drafts=drafts, strict=strict,
+                      jobs=jobs, use_cache=use_cache)
+
+
+def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: bool,
+           strict: bool, jobs: int, use_cache: bool) -> BuildReport:
     started = time.perf_counter()
     config = load_config(root, base_url)
-    target = output.resolve() if output else config.output_dir
+    target = Path(os.path.abspath(output)) if output else config.output_dir
     check_output_dir(target, config.root)
     sources, problems = discover(config)
     state = BuildCache(config.root, "state") if use_cache else None

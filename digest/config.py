@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import zoneinfo
@@ -52,7 +53,8 @@ class SiteConfig:
 
     @property
     def output_dir(self) -> Path:
-        return (self.root / self.output).resolve()
+        # Not resolved: the writer must see (and refuse) an output that is a link.
+        return Path(os.path.abspath(self.root / self.output))
 
 
 _SECTION_RE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
@@ -80,6 +82,10 @@ def parse_config(text: str, root: Path, src_rel: str = CONFIG_NAME,
     """Parse site.toml text; raise ContentError naming every problem at its line."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ContentError([Problem(src_rel, 1, 1, "TOML nested too deeply",
+                                    "flatten the nested arrays and tables",
+                                    code="toml-syntax")]) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
@@ -141,4 +147,4 @@ def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
     except UnicodeDecodeError as exc:
         raise ContentError([Problem(CONFIG_NAME, 1, 1, f"not UTF-8 text (byte {exc.start})",
                                     "save the file as UTF-8", code="encoding")]) from None
-    return parse_config(text, root, base_url=base_url)
+    return parse_config(text.removeprefix("\ufeff"), root, base_url=base_url)

@@ -19,6 +19,7 @@ import yaml
 
 from digest.anchors import normalize
 from digest.slugs import RESERVED_SLUGS, slugify
+from digest.yamlload import YamlError, parse_yaml
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -1030,11 +1031,11 @@ def _merged_people(path: Path, new_people: Mapping[str, dict[str, object]]) -> s
     """people.yaml with the missing new people appended, or None when nothing needs adding."""
     existing_text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
-        existing = yaml.load(existing_text, Loader=_Loader) or {}
-    except yaml.YAMLError as exc:
+        existing = parse_yaml(existing_text, "content/people.yaml").data or {}
+    except YamlError as exc:
         raise ImportConflict(
-            f"{path}: cannot add the imported people because the file is not valid YAML; "
-            f"fix it and import again ({exc})"
+            f"{exc.problem.format_text()}\ncannot add the imported people until "
+            "content/people.yaml is fixed"
         ) from None
     if not isinstance(existing, dict):
         raise ImportConflict(f"{path}: expected a mapping of person slugs; fix it and import again")
@@ -1074,5 +1075,8 @@ def import_files(root: Path, paths: list[Path], *, force: bool = False) -> list[
 def _known_people(path: Path) -> dict[str, dict[str, object]]:
     if not path.is_file():
         return {}
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    try:
+        data = parse_yaml(path.read_text(encoding="utf-8"), "content/people.yaml").data
+    except YamlError as exc:
+        raise ImportFormatError(exc.problem.format_text()) from None
     return data if isinstance(data, dict) else {}

@@ -42,7 +42,7 @@ class Link:
     """A link or image target, and where it is written in the Markdown source."""
 
     url: str
-    line: int  # 0-based line within the rendered text
+    line: int  # 0-based line within the Markdown text
     column: int = 1  # 1-based; where the target is written when it can be found
 
 

@@ -9,7 +9,8 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Names that a slug may not take because they would collide with files the site
 # (or the host) owns, or that operating systems treat specially.
 RESERVED_SLUGS = frozenset(
-    {"con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "lpt1", "lpt2", "lpt3"}
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+     *(f"lpt{i}" for i in range(1, 10))}
 )
 _TRANSLITERATE = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l",

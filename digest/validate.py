@@ -6,6 +6,7 @@ Collects every problem of every file; never stops at the first.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
@@ -14,6 +15,7 @@ from digest.articles import ArticleResult
 from digest.config import SiteConfig
 from digest.errors import Problem, did_you_mean
 from digest.fields import Validation, load_checked, load_front_matter, text_of
+from digest.markdown import unsafe_links
 from digest.model import (
     Article,
     ChronologyEntry,
@@ -25,7 +27,7 @@ from digest.model import (
     Topic,
 )
 from digest.schema import EDITION, PAGE_FRONT_MATTER, PEOPLE, TOPICS
-from digest.slugs import slug_problem
+from digest.slugs import RESERVED_SLUGS, slug_problem
 from digest.sources import SourceSet, SourceText
 from digest.yamlload import YamlError, parse_yaml
 
@@ -42,6 +44,10 @@ def load_topics(source: SourceText | None, report: Validation) -> dict[str, Topi
     loaded = load_checked(source, TOPICS, report)
     topics: dict[str, Topic] = {}
     for slug, entry in (loaded.data if loaded else {}).items():
+        if loaded is not None and slug in RESERVED_SLUGS:
+            report.add([loaded.problem((slug,), f"'{slug}' is a reserved name",
+                                       "choose another slug", key=True, code="slug")])
+            continue
         if isinstance(entry, dict) and isinstance(entry.get("title"), str):
             topics[slug] = Topic(slug, entry["title"], str(entry.get("description", "")),
                                  tuple(map(str, entry.get("aliases") or ())))
@@ -54,6 +60,10 @@ def load_people(source: SourceText | None, report: Validation) -> dict[str, Pers
     loaded = load_checked(source, PEOPLE, report)
     people: dict[str, Person] = {}
     for slug, entry in (loaded.data if loaded else {}).items():
+        if loaded is not None and slug in RESERVED_SLUGS:
+            report.add([loaded.problem((slug,), f"'{slug}' is a reserved name",
+                                       "choose another slug", key=True, code="slug")])
+            continue
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             people[slug] = Person(slug, entry["name"], str(entry.get("role", "")),
                                   tuple(map(str, entry.get("aliases") or ())),
@@ -65,7 +75,11 @@ def load_pages(sources: Iterable[SourceText], report: Validation) -> tuple[Page,
     pages = []
     seen: dict[str, str] = {}
     for source in sources:
-        front, body, _line = load_front_matter(source, report, PAGE_FRONT_MATTER)
+        front, body, body_line = load_front_matter(source, report, PAGE_FRONT_MATTER)
+        for link in unsafe_links(body):
+            report.add([Problem(source.src_rel, body_line + link.line, link.column,
+                                f"link to a forbidden URL scheme: {link.url[:60]}",
+                                "use an http(s) or relative URL", code="unsafe-url")])
         if front is None or not isinstance(front.data.get("title"), str):
             continue
         slug = text_of(front.data, "slug") or PurePosixPath(source.src_rel).stem
@@ -95,6 +109,8 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
     for source in sources:
         stem = PurePosixPath(source.src_rel).stem
         try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", stem):
+                raise ValueError(stem)
             day = dt.date.fromisoformat(stem)
         except ValueError:
             report.add([Problem(source.src_rel, 1, 1, f"'{stem}' is not a date",
@@ -107,6 +123,10 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
             report.add([loaded.problem((), f"no article is published on {day.isoformat()}",
                                        "rename the file to an article's date, or remove it",
                                        severity="warning", code="empty-edition")])
+        for link in unsafe_links(text_of(loaded.data, "intro")):
+            report.add([loaded.problem(("intro",), f"link to a forbidden URL scheme: "
+                                       f"{link.url[:60]}", "use an http(s) or relative URL",
+                                       code="unsafe-url")])
         intros[day] = (text_of(loaded.data, "title"), text_of(loaded.data, "intro"))
     days = sorted({a.date for a in articles}, reverse=True)
     editions = []

@@ -77,10 +77,10 @@ def safe_dest(dest_rel: str) -> str:
 
 def _absolute(output: Path) -> Path:
     """`output` made absolute without following a link in its last part."""
-    try:
-        return Path(os.path.abspath(output))
-    except ValueError:  # a NUL in the name
-        raise OutputError(f"output folder {str(output)!r} is not a valid path") from None
+    if "\x00" in str(output):  # the OS would raise ValueError on any use of it
+        raise OutputError(f"output folder {str(output)!r} is not a valid path (it holds a NUL "
+                          "character)")
+    return Path(os.path.abspath(output))
 
 
 def check_output_dir(output: Path, root: Path) -> None:

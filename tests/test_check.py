@@ -95,7 +95,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
      ["content/digests/2025-09-05.yaml:3:1: error: YAML syntax error: did not find expected "
       "',' or ']'\n    hint: check indentation, colons and quotes on this line"]),
     ("javascript link", {"content/articles/talks.md": TALKS_MD + "\n[x](javascript:alert(1))\n"},
-     ["content/articles/talks.md:15:1: error: link to a forbidden URL scheme: "
+     ["content/articles/talks.md:15:5: error: link to a forbidden URL scheme: "
       "javascript:alert(1)\n    hint: use an http(s) or relative URL"]),
 ]
 

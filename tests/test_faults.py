@@ -127,7 +127,7 @@ def test_sigint_during_the_write_removes_the_staging_folder(make_site, tmp_path:
                                                             monkeypatch) -> None:
     root = make_site()
     out = tmp_path / "out"
-    build(root, output=out)
+    build(root, output=out, use_cache=False)
     before = tree(out)
     calls = []
 
@@ -140,7 +140,7 @@ def test_sigint_during_the_write_removes_the_staging_folder(make_site, tmp_path:
     real_write = writer._write_file
     monkeypatch.setattr(writer, "_write_file", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build(root, output=out)
+        build(root, output=out, use_cache=False)
     assert tree(out) == before
     assert leftovers(tmp_path) == []
 
@@ -151,7 +151,7 @@ def test_a_site_caught_between_two_renames_is_restored(make_site, tmp_path: Path
     the old site aside, and the next build puts it back before anything else."""
     root = make_site()
     out = tmp_path / "out"
-    build(root, output=out)
+    build(root, output=out, use_cache=False)
     before = tree(out)
     monkeypatch.setattr(writer, "_exchange", lambda first, second: False)
     real_rename = os.rename
@@ -163,12 +163,12 @@ def test_a_site_caught_between_two_renames_is_restored(make_site, tmp_path: Path
 
     monkeypatch.setattr(writer.os, "rename", killed_after_first)
     with pytest.raises(SystemExit):
-        build(root, output=out)
+        build(root, output=out, use_cache=False)
     monkeypatch.setattr(writer.os, "rename", real_rename)
     assert not out.exists() and len(leftovers(tmp_path)) == 1
     # Killed for real, the staging folder would still be there too; the next build
     # restores the old site first and then replaces it.
-    build(root, output=out)
+    build(root, output=out, use_cache=False)
     assert tree(out) == before
     assert leftovers(tmp_path) == []
 
@@ -215,7 +215,7 @@ def test_a_failing_disk_mid_write_keeps_the_previous_site(make_site, tmp_path: P
                                                           reason: str) -> None:
     root = make_site()
     out = tmp_path / "out"
-    build(root, output=out)
+    build(root, output=out, use_cache=False)
     before = tree(out)
     real_write = writer._write_file
     count = []
@@ -228,7 +228,7 @@ def test_a_failing_disk_mid_write_keeps_the_previous_site(make_site, tmp_path: P
 
     monkeypatch.setattr(writer, "_write_file", filling)
     with pytest.raises(OutputError) as caught:
-        build(root, output=out)
+        build(root, output=out, use_cache=False)
     message = caught.value.format_message()
     assert message.startswith(f"cannot write the site to {out}: {reason} (writing ")
     assert message.endswith("; the previous site was left as it was")
@@ -239,22 +239,22 @@ def test_a_failing_disk_mid_write_keeps_the_previous_site(make_site, tmp_path: P
 def test_read_only_parent_cannot_even_stage(make_site, tmp_path: Path, monkeypatch) -> None:
     root = make_site()
     out = tmp_path / "out"
-    build(root, output=out)
+    build(root, output=out, use_cache=False)
     before = tree(out)
     monkeypatch.setattr(writer.tempfile, "mkdtemp", _fail(errno.EROFS))
     with pytest.raises(OutputError, match="the disk is read-only; the previous site was left"):
-        build(root, output=out)
+        build(root, output=out, use_cache=False)
     assert tree(out) == before
 
 
 def test_failing_swap_keeps_the_previous_site(make_site, tmp_path: Path, monkeypatch) -> None:
     root = make_site()
     out = tmp_path / "out"
-    build(root, output=out)
+    build(root, output=out, use_cache=False)
     before = tree(out)
     monkeypatch.setattr(writer, "_exchange", _fail(errno.EROFS))
     with pytest.raises(OutputError, match="the disk is read-only"):
-        build(root, output=out)
+        build(root, output=out, use_cache=False)
     assert tree(out) == before
     assert leftovers(tmp_path) == []
     # The two-rename fallback puts the old site back when the second rename fails.
@@ -268,7 +268,7 @@ def test_failing_swap_keeps_the_previous_site(make_site, tmp_path: Path, monkeyp
 
     monkeypatch.setattr(writer.os, "rename", second_fails)
     with pytest.raises(OutputError, match="the disk is full"):
-        build(root, output=out)
+        build(root, output=out, use_cache=False)
     assert tree(out) == before
     assert leftovers(tmp_path) == []
 
@@ -279,7 +279,7 @@ def test_first_build_on_a_full_disk_writes_nothing(make_site, tmp_path: Path,
     out = tmp_path / "out"
     monkeypatch.setattr(writer, "_write_file", _fail(errno.ENOSPC, after=3))
     with pytest.raises(OutputError, match="the disk is full.*; no site was written$"):
-        build(root, output=out)
+        build(root, output=out, use_cache=False)
     assert not out.exists()
     assert leftovers(tmp_path) == []
 
@@ -316,12 +316,12 @@ def test_read_only_output_parent_for_real(make_site, tmp_path: Path) -> None:
     root = make_site()
     parent = tmp_path / "parent"
     out = parent / "out"
-    build(root, output=out)
+    build(root, output=out, use_cache=False)
     before = tree(out)
     parent.chmod(0o555)
     try:
         with pytest.raises(OutputError, match="permission denied"):
-            build(root, output=out)
+            build(root, output=out, use_cache=False)
     finally:
         parent.chmod(0o755)
     assert tree(out) == before
@@ -397,9 +397,8 @@ def test_a_read_only_project_builds_without_a_lock(make_site, monkeypatch) -> No
         assert path is None
 
 
-@pytest.mark.xfail(strict=True, reason="build.build does not take digest.lock.build_lock yet")
 def test_build_holds_the_lock(make_site, tmp_path: Path, monkeypatch) -> None:
     root = make_site()
     monkeypatch.setattr(lock, "DEFAULT_TIMEOUT", 0.1)
     with build_lock(root), pytest.raises(BuildLocked):
-        build(root, output=tmp_path / "out")
+        build(root, output=tmp_path / "out", use_cache=False)
