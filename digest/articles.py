@@ -224,7 +224,7 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
                                 f"link to a forbidden URL scheme: {link.url[:60]}",
                                 "use an http(s) or relative URL", code="unsafe-url")])
     links = urls.Urls(config.base_url)
-    person_href = {slug: links.href(urls.person_rel(slug)) for slug in people}
+    person_href = {q.speaker: links.href(urls.person_rel(q.speaker)) for q in article.quotes}
     annotated = annotate_article(article, rendered.html, people, person_href,
                                  config.allow_html, report.problems)
     # The Markdown source is not needed past this point; dropping it keeps the

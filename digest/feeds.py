@@ -19,7 +19,6 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from html import escape, unescape
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 from digest import __version__, urls
@@ -139,19 +138,10 @@ def author_names(site: Site, article: Article | None = None) -> list[str]:
     return [site.config.author or site.config.title]
 
 
-class _StartTags(HTMLParser):
-    """Finds where each start tag sits, so URLs are rewritten in tags and never in text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[tuple[int, int], str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        text = self.get_starttag_text()
-        if text:
-            self.tags.append((self.getpos(), text))
-
-    handle_startendtag = handle_starttag
+# Start tags in HTML that markdown-it, nh3 or digest wrote: attribute values there are
+# quoted and escape "<" and ">", so a tag ends at the first ">". Comments are skipped
+# whole, so a URL-like text inside one is never rewritten.
+_START_TAG = re.compile(r"<!--.*?-->|<[A-Za-z][^>]*>", re.DOTALL)
 
 
 def absolutize_html(html: str, page_url: str, fragments: dict[str, str] | None = None) -> str:
@@ -162,12 +152,6 @@ def absolutize_html(html: str, page_url: str, fragments: dict[str, str] | None =
     through `fragments` where the page calls the target differently.
     """
     renames = fragments or {}
-    scanner = _StartTags()
-    scanner.feed(html)
-    scanner.close()
-    line_starts = [0]
-    for match in re.finditer("\n", html):
-        line_starts.append(match.end())
 
     def resolve(match: re.Match[str]) -> str:
         raw = match.group(2)
@@ -177,16 +161,11 @@ def absolutize_html(html: str, page_url: str, fragments: dict[str, str] | None =
         absolute = urljoin(page_url, value)
         return f'{match.group(1)}"{escape(absolute, quote=True)}"'
 
-    pieces: list[str] = []
-    done = 0
-    for (line, col), text in scanner.tags:
-        start = line_starts[line - 1] + col
-        if html.startswith(text, start):
-            pieces.append(html[done:start])
-            pieces.append(_URL_ATTR.sub(resolve, text))
-            done = start + len(text)
-    pieces.append(html[done:])
-    return "".join(pieces)
+    def tag(match: re.Match[str]) -> str:
+        text = match.group(0)
+        return text if text.startswith("<!--") else _URL_ATTR.sub(resolve, text)
+
+    return _START_TAG.sub(tag, html)
 
 
 _ID_ATTR = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Urls:
     """Turns site-relative paths ('articles/x/') into links under the base path."""
 
     base_url: str
 
-    @property
+    @cached_property
     def base_path(self) -> str:
+        # Asked for by every link of every page: split the URL once.
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
