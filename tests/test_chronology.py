@@ -1,0 +1,98 @@
+"""Dates at mixed precision and the merged chronology."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.build import analyse
+from digest.dates import FuzzyDate, display_range, parse_fuzzy_date
+from digest.errors import OutputError
+from digest.writer import OutputFile, SiteWriter
+
+from .conftest import MINIMAL_SITE
+
+
+@pytest.mark.parametrize(("value", "shown", "precision"), [
+    (1868, "1868", "year"),
+    ("1868", "1868", "year"),
+    ("2020-01", "January 2020", "month"),
+    ("2019-09-24", "24 September 2019", "day"),
+])
+def test_dates_read_as_precise_as_written(value: object, shown: str, precision: str) -> None:
+    date = parse_fuzzy_date(value)
+    assert (date.display(), date.precision) == (shown, precision)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2019-13-45", "invalid date '2019-13-45': there is no month 13"),
+    ("2019-02-29", "invalid date '2019-02-29': February 2019 has days 01 to 28"),
+    ("24.09.2019", "invalid date '24.09.2019': use YYYY, YYYY-MM or YYYY-MM-DD"),
+])
+def test_invalid_dates_say_why(value: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_fuzzy_date(value)
+    assert str(caught.value) == message
+
+
+def test_ranges_and_approximate_dates_read_as_such() -> None:
+    assert display_range(FuzzyDate(2024, 8, 6), FuzzyDate(2025, 4, 26), False) == \
+        "6 August 2024 – 26 April 2025"
+    assert display_range(FuzzyDate(2024, 10), None, True) == "c. October 2024"
+
+
+SECOND_ARTICLE = {
+    "content/articles/later.md": "---\ntitle: Later\ndate: 2025-09-06\n---\n\nMore text.\n",
+    "content/articles/later.yaml": """\
+topics: [war]
+events:
+  - date: 2022-03-29
+    title: Istanbul talks (second report)
+    id: istanbul-2022
+  - date: "2022-03"
+    title: A month-only event
+  - date: 2021
+    title: An earlier year
+  - date: 2022-03-01
+    end: 2022-04-15
+    approx: true
+    title: A range
+""",
+}
+
+
+def test_chronology_merges_shared_ids_and_sorts_mixed_precision(make_site) -> None:
+    site = analyse(make_site(SECOND_ARTICLE), use_cache=False).site
+    entries = [(e.date.iso, e.title, e.articles) for e in site.chronology]
+    assert entries == [
+        ("2021", "An earlier year", ("later",)),
+        ("2022", "A year-only event", ("talks",)),
+        ("2022-03", "A month-only event", ("later",)),
+        ("2022-03-01", "A range", ("later",)),
+        ("2022-03-29", "Istanbul talks", ("talks", "later")),
+    ]
+
+
+def test_shared_event_ids_must_share_dates(make_site) -> None:
+    changes = dict(SECOND_ARTICLE)
+    changes["content/articles/later.yaml"] = changes["content/articles/later.yaml"].replace(
+        "date: 2022-03-29", "date: 2022-03-30")
+    problems = analyse(make_site(changes), use_cache=False).errors
+    assert [p.format_text() for p in problems] == [
+        "content/articles/later.yaml:3:5: error: event 'istanbul-2022' is dated 2022-03-30 "
+        "here but 2022-03-29 in content/articles/talks.yaml\n"
+        "    hint: events that share an id must share their dates"]
+
+
+def test_the_writer_refuses_two_sources_for_one_path() -> None:
+    writer = SiteWriter()
+    writer.add(OutputFile("about/index.html", b"a", "content/pages/about.md"))
+    with pytest.raises(OutputError) as caught:
+        writer.add(OutputFile("about/index.html", b"b", "content/pages/about-us.md"))
+    assert caught.value.message == (
+        "content/pages/about-us.md and content/pages/about.md both write about/index.html; "
+        "rename one of them (slugs must be unique across the site)")
+
+
+def test_minimal_site_has_no_problems(make_site) -> None:
+    assert analyse(make_site(), use_cache=False).problems == []
+    assert "war" in MINIMAL_SITE["content/topics.yaml"]
