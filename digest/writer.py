@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -143,7 +144,9 @@ def write_site(files: dict[str, OutputFile], output: Path,
         # by the web server, like any folder the user would have made.
         os.chmod(staging, 0o777 & ~_umask())
         for dest, item in sorted(files.items()):
-            _write_file(staging, safe_dest(dest), item.content)
+            dest = safe_dest(dest)
+            if not (existed and _link_unchanged(output, staging, dest, item.content)):
+                _write_file(staging, dest, item.content)
         if SITE_MARKER not in files:
             _write_file(staging, SITE_MARKER, b"")
         if before_swap is not None:
@@ -191,6 +194,25 @@ def _write_file(folder: Path, dest: str, content: bytes) -> None:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
+
+
+def _link_unchanged(output: Path, staging: Path, dest: str, content: bytes) -> bool:
+    """Hard-link a file whose bytes did not change from the live site into the staged one:
+    no data is written, and its modification time stays, so deploy tools and browsers
+    see only real changes."""
+    old = output / dest
+    try:
+        info = os.lstat(old)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
+            return False
+        if old.read_bytes() != content:
+            return False
+        target = staging / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(old, target, follow_symlinks=False)
+    except OSError:
+        return False  # not there, or not linkable here: write it
+    return True
 
 
 def _swap_in(staging: Path, output: Path) -> None:

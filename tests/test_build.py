@@ -246,3 +246,19 @@ def test_unchanged_site_is_not_rebuilt(make_site) -> None:
         MINIMAL_SITE["content/articles/talks.yaml"].replace("rejected", "refused"))
     assert build(root, output=out).files == first.files
     assert "refused foreign troops" in (out / "articles/talks/index.html").read_text()
+
+
+def test_unchanged_files_keep_their_modification_time(make_site) -> None:
+    root = make_site()
+    out = root / "_site"
+    build(root, output=out)
+    page = out / "articles/talks/index.html"
+    quotes = out / "quotes/index.html"
+    os.utime(page, ns=(1_000_000_000, 1_000_000_000))
+    os.utime(quotes, ns=(1_000_000_000, 1_000_000_000))
+    (root / "content/articles/talks.yaml").write_text(
+        MINIMAL_SITE["content/articles/talks.yaml"].replace("rejected", "refused"))
+    build(root, output=out)
+    assert page.stat().st_mtime_ns != 1_000_000_000  # its summary changed
+    assert "refused" in page.read_text()
+    assert quotes.stat().st_mtime_ns == 1_000_000_000  # same bytes: not rewritten
