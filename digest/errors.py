@@ -44,7 +44,8 @@ class Problem:
     def as_json(self) -> dict[str, Any]:
         """The JSON shape of `digest check --format json`."""
         data = asdict(self)
-        return {k: data[k] for k in ("path", "line", "column", "severity", "code", "message", "hint")}
+        keys = ("path", "line", "column", "severity", "code", "message", "hint")
+        return {k: data[k] for k in keys}
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

@@ -12,10 +12,12 @@ from typing import Any
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]*$"
 DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
-DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+DATETIME_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$")
 URL_PATTERN = r"^https?://[^\s]+$"
 
-_slug = {"type": "string", "pattern": SLUG_PATTERN, "x-expected": "a slug (lower-case letters, digits and hyphens)"}
+_slug = {"type": "string", "pattern": SLUG_PATTERN,
+         "x-expected": "a slug (lower-case letters, digits and hyphens)"}
 _slugs = {"type": "array", "items": _slug, "uniqueItems": True}
 _text = {"type": "string"}
 _texts = {"type": "array", "items": _text}
@@ -71,7 +73,8 @@ SIDECAR: dict[str, Any] = {
                 "required": ["kind", "text"],
                 "properties": {
                     "id": _slug,
-                    "anchor": {**_text, "minLength": 1, "description": "Passage the note is about."},
+                    "anchor": {**_text, "minLength": 1,
+                               "description": "Passage the note is about."},
                     "exact": {**_text, "minLength": 1, "description": "Same as anchor (W3C name)."},
                     "prefix": _text,
                     "suffix": _text,

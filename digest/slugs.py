@@ -19,7 +19,7 @@ _TRANSLITERATE = str.maketrans(
 
 
 def slugify(title: str, max_length: int = 80) -> str:
-    """ASCII-fold, lower-case and hyphenate a title: "Peskov: 'Definitely not'" -> "peskov-definitely-not"."""
+    """A URL-safe name: "Peskov: 'Definitely not'" -> "peskov-definitely-not"."""
     folded = unicodedata.normalize("NFKD", title.translate(_TRANSLITERATE))
     ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
     ascii_text = re.sub(r"['’]", "", ascii_text)

@@ -146,7 +146,8 @@ def test_failed_build_keeps_previous_site(make_site) -> None:
         caught.value.message)
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    leftovers = [p.name for p in root.iterdir() if p.name.startswith((".digest-staging", ".digest-old"))]
+    leftovers = [p.name for p in root.iterdir()
+                 if p.name.startswith((".digest-staging", ".digest-old"))]
     assert leftovers == []
 
 
