@@ -74,6 +74,12 @@ def _type_hint(allowed: list[str], value: Any) -> str:
         return "write the text on one line, in quotes if it contains ': '"
     if allowed == ["boolean"]:
         return "write true or false"
+    if allowed == ["string"]:
+        return "put the value in quotes to make it text"
+    if allowed == ["object"]:
+        return "write 'key: value' lines, indented under this key"
+    if allowed == ["array"]:
+        return "write a list: one '- item' line per entry, or [a, b]"
     return ""
 
 
@@ -131,7 +137,8 @@ def _check(loaded: Loaded, value: Any, schema: dict[str, Any], path: Path,
 def _check_text(loaded: Loaded, text: str, schema: dict[str, Any], path: Path,
                 out: list[Problem]) -> None:
     if len(text) < schema.get("minLength", 0):
-        out.append(loaded.problem(path, f"{_name(path)} must not be empty", code="empty"))
+        out.append(loaded.problem(path, f"{_name(path)} must not be empty",
+                                  "write the text, or remove the key", code="empty"))
         return
     pattern = schema.get("pattern")
     if pattern and not _regex(pattern).search(text):
@@ -146,9 +153,11 @@ def _check_text(loaded: Loaded, text: str, schema: dict[str, Any], path: Path,
 def _check_number(loaded: Loaded, number: int, schema: dict[str, Any], path: Path,
                   out: list[Problem]) -> None:
     if "minimum" in schema and number < schema["minimum"]:
-        out.append(loaded.problem(path, f"{_name(path)} must be at least {schema['minimum']}"))
+        out.append(loaded.problem(path, f"{_name(path)} must be at least {schema['minimum']}",
+                                  f"use {schema['minimum']} or more"))
     if "maximum" in schema and number > schema["maximum"]:
-        out.append(loaded.problem(path, f"{_name(path)} must be at most {schema['maximum']}"))
+        out.append(loaded.problem(path, f"{_name(path)} must be at most {schema['maximum']}",
+                                  f"use {schema['maximum']} or less"))
     pattern = schema.get("pattern")
     if pattern and not _regex(pattern).search(str(number)):
         wanted = schema.get("x-expected", f"text matching {pattern}")
