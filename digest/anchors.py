@@ -420,7 +420,8 @@ def _normalize_mapped(text: str) -> _Normalized:
 # --- matching -------------------------------------------------------------------------
 
 
-def _occurrences(text: str, exact: str) -> list[int]:
+def occurrences(text: str, exact: str) -> list[int]:
+    """Start offsets of `exact` in `text`, overlapping ones included."""
     positions: list[int] = []
     position = text.find(exact)
     while position >= 0:
@@ -509,7 +510,7 @@ def _seed_starts(text: str, exact: str, limit: int = 8) -> list[int]:
     votes: Counter[int] = Counter()
     for offset in range(0, len(exact) - chunk_size + 1, chunk_size):
         chunk = exact[offset : offset + chunk_size]
-        for hit in _occurrences(text, chunk)[:32]:
+        for hit in occurrences(text, chunk)[:32]:
             votes[min(max(hit - offset, 0), last_start)] += 1
     return [start for start, _ in votes.most_common(limit)]
 
@@ -662,7 +663,7 @@ class AnnotatedHtml:
         prefix = normalize(selector.prefix).rstrip(" ")
         suffix = normalize(selector.suffix).lstrip(" ")
         norm = self._normalized
-        positions = _occurrences(norm.text, exact)
+        positions = occurrences(norm.text, exact)
         hits = [p for p in positions if _qualifies(norm.text, p, len(exact), prefix, suffix)]
         if len(hits) == 1:
             return norm.original_span(hits[0], hits[0] + len(exact))

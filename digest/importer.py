@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 import yaml
 
-from digest.anchors import normalize
+from digest.anchors import normalize, occurrences
 from digest.slugs import RESERVED_SLUGS, slugify
 from digest.yamlload import YamlError, parse_yaml
 
@@ -796,7 +796,7 @@ class _Anchor:
     def prefix_for(self, text: str, src_pos: int) -> str | None:
         """'' if `text` at `src_pos` is unique, else its shortest unique prefix; None if none."""
         needle = normalize(text).strip()
-        positions = _occurrences(self._norm, needle)
+        positions = occurrences(self._norm, needle)
         if len(positions) == 1:
             return ""
         at = len(normalize(self._plain[:src_pos]))
@@ -810,16 +810,6 @@ class _Anchor:
             if sum(_has_prefix(self._norm, p, wanted) for p in positions) == 1:
                 return prefix
         return None
-
-
-def _occurrences(text: str, needle: str) -> list[int]:
-    """Start offsets of needle in text, overlapping ones included."""
-    positions: list[int] = []
-    position = text.find(needle)
-    while position >= 0:
-        positions.append(position)
-        position = text.find(needle, position + 1)
-    return positions
 
 
 def _has_prefix(text: str, position: int, prefix: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from digest.serve import DevServer
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.test_serve import (
     ARTICLE_URL,
     BROKEN_AT,
@@ -27,16 +28,6 @@ from tests.test_serve import (
     sidecar,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 10_000
 OVERLAY = "digest-error-overlay"
 
