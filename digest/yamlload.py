@@ -101,8 +101,14 @@ def parse_yaml(text: str, src_rel: str, line_offset: int = 0) -> Loaded:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
         column = (mark.column + 1) if mark else 1
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        raise YamlError(Problem(src_rel, line, column, message,
+        detail = str(exc.problem or exc.context)
+        if "nesting depth" in detail:
+            # Newer libyaml stops deep nesting itself, before our own limit is reached.
+            raise YamlError(Problem(src_rel, line, column,
+                                    f"nested more than {MAX_DEPTH} levels deep",
+                                    "flatten the structure; sidecars need four levels",
+                                    code="yaml-depth")) from None
+        raise YamlError(Problem(src_rel, line, column, f"YAML syntax error: {detail}",
                                 "check indentation, colons and quotes on this line",
                                 code="yaml-syntax")) from None
     except yaml.reader.ReaderError as exc:
