@@ -247,7 +247,25 @@ def atom_feed(
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+_ENTRIES: dict[tuple[object, ...], str] = {}
+
+
 def _atom_entry(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
+    """One Atom entry; remembered, since an article sits in several feeds and
+    `digest serve` rebuilds every feed after each save."""
+    article = annotated.article
+    key = (links.base_url, site.config.author, site.config.title, site.config.allow_html, article,
+           annotated.feed_html, tuple(site.topics[t].title if t in site.topics else t
+                                      for t in article.topics))
+    entry = _ENTRIES.get(key)
+    if entry is None:
+        if len(_ENTRIES) > 50_000:
+            _ENTRIES.clear()
+        entry = _ENTRIES[key] = _make_atom_entry(site, annotated, links)
+    return entry
+
+
+def _make_atom_entry(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
     article = annotated.article
     url = links.absolute(urls.article_rel(article.slug))
     parts = [

@@ -195,6 +195,9 @@ class PageMemo:
                             pickle.dumps(sorted(values.items()), protocol=5))
 
 
+_JSONLD: dict[tuple[object, ...], str] = {}
+
+
 class SiteRenderer:
     """Renders the site's pages; article pages separately so processes can share them."""
 
@@ -224,13 +227,27 @@ class SiteRenderer:
         html = self.ctx.env.get_template(template).render(page=meta, **values)
         return OutputFile(dest, html.encode("utf-8"), source, key)
 
+    def _article_jsonld(self, article: Article) -> str:
+        """article_jsonld, remembered by everything it reads: `digest serve` asks again
+        for every article after each save."""
+        site = self.site
+        key = (repr(site.config), self.links.base_url, article,
+               tuple(site.topics.get(t) for t in article.topics),
+               tuple(site.people.get(q.speaker) for q in article.quotes))
+        found = _JSONLD.get(key)
+        if found is None:
+            if len(_JSONLD) > 50_000:
+                _JSONLD.clear()
+            found = _JSONLD[key] = article_jsonld(site, article, self.links)
+        return found
+
     def article_pages(self, slugs: Iterable[str]) -> Iterator[OutputFile]:
         """The page of each article named."""
         for slug in slugs:
             article = self.site.by_slug[slug]
             yield self.page("article.html", urls.article_rel(slug), article.title, "article",
                             article.src_rel, plain_description(article),
-                            jsonld=article_jsonld(self.site, article, self.links),
+                            jsonld=self._article_jsonld(article),
                             article=self.views.article(article))
 
     def other_pages(self) -> Iterator[OutputFile]:

@@ -34,10 +34,21 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _outside(path: Path, real_root: Path, what: str = "symbolic link") -> str | None:
-    """Why `path` may not be read when it really leads outside the project, else None."""
+def _outside(path: Path, real_root: Path, what: str = "symbolic link",
+             real_dirs: dict[Path, Path] | None = None) -> str | None:
+    """Why `path` may not be read when it really leads outside the project, else None.
+
+    `real_dirs` remembers resolved folders within one discovery: a file that is not a
+    link itself really lies where its folder really is, so only folders and links need
+    the (slow) full resolution."""
     try:
-        resolved = path.resolve()
+        if real_dirs is not None and not path.is_symlink():
+            folder = path.parent
+            if folder not in real_dirs:
+                real_dirs[folder] = folder.resolve()
+            resolved = real_dirs[folder] / path.name
+        else:
+            resolved = path.resolve()
     except (RuntimeError, OSError):  # a loop of links leads nowhere readable
         return f"{what} is part of a loop of symbolic links"
     if resolved.is_relative_to(real_root):
@@ -45,12 +56,15 @@ def _outside(path: Path, real_root: Path, what: str = "symbolic link") -> str | 
     return f"{what} points outside the project ({resolved})"
 
 
-def read_source(path: Path, root: Path, max_size: int) -> SourceText | Problem:
+def read_source(path: Path, root: Path, max_size: int,
+                real_dirs: dict[Path, Path] | None = None) -> SourceText | Problem:
     """Read one UTF-8 file, refusing links out of the project, huge files and bad bytes."""
     src_rel = _rel(path, root)
+    real_root = root.resolve() if real_dirs is None else real_dirs.setdefault(root,
+                                                                              root.resolve())
     # Checked for every file, not only links: a file below a linked folder is not a
     # link itself but lies outside all the same.
-    if (message := _outside(path, root.resolve())) is not None:
+    if (message := _outside(path, real_root, real_dirs=real_dirs)) is not None:
         return Problem(src_rel, 1, 1, message,
                        "copy the file into the project instead of linking to it",
                        code="symlink")
@@ -102,10 +116,12 @@ def discover(config: SiteConfig) -> tuple[SourceSet, list[Problem]]:
     # in static/ would put its target on the web.
     _refuse_outside_links(root / "themes" / config.theme, root, problems)
 
+    real_dirs: dict[Path, Path] = {}
+
     def read_all(paths: list[Path]) -> list[SourceText]:
         texts = []
         for path in paths:
-            result = read_source(path, root, config.max_file_size)
+            result = read_source(path, root, config.max_file_size, real_dirs)
             if isinstance(result, Problem):
                 problems.append(result)
             else:
