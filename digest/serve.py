@@ -115,14 +115,15 @@ NOT_BUILT = BuildState("", MappingProxyType({}), "/")
 
 
 def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None,
-                    cache: BuildCache | None = None) -> BuildState:
+                    cache: BuildCache | None = None,
+                    sources_memo: dict[Path, Any] | None = None) -> BuildState:
     """The site built from disk, with no build id yet; raise on any content error.
 
     Incremental: articles whose files did not change come from `cache` (kept in
     memory between rebuilds), and pages whose template input did not change are taken
     from `previous` instead of being rendered again."""
     config = load_config(root)
-    sources, problems = discover(config)
+    sources, problems = discover(config, sources_memo)
     analysis = analyse_sources(config, sources, problems, drafts=drafts, jobs=1,
                                use_cache=False, cache=cache)
     if analysis.errors:
@@ -372,6 +373,7 @@ class DevServer:
         self.drafts = drafts
         self._state = NOT_BUILT
         self._article_cache = BuildCache.in_memory()
+        self._sources_memo: dict[Path, Any] = {}
         self._changed = threading.Condition()
         self._build_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -426,7 +428,7 @@ class DevServer:
             started = time.perf_counter()
             try:
                 built = build_in_memory(self.root, self.drafts, self._state,
-                                        self._article_cache)
+                                        self._article_cache, self._sources_memo)
             except Exception as exc:  # nothing a content or theme file holds may stop us
                 problems = problems_of(exc, self.root)
                 _log_failure(exc, problems)

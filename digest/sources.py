@@ -99,6 +99,28 @@ def read_source(path: Path, root: Path, max_size: int,
     return SourceText(src_rel, text)
 
 
+def _read_remembered(path: Path, root: Path, max_size: int, real_dirs: dict[Path, Path],
+                     memo: dict[Path, tuple[tuple[int, int, int], SourceText]] | None
+                     ) -> SourceText | Problem:
+    if memo is None:
+        return read_source(path, root, max_size, real_dirs)
+    try:
+        info = os.stat(path)
+    except OSError:
+        return read_source(path, root, max_size, real_dirs)
+    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+    known = memo.get(path)
+    if known is not None and known[0] == stamp:
+        message = _outside(path, real_dirs.setdefault(root, root.resolve()),
+                           real_dirs=real_dirs)
+        if message is None:
+            return known[1]
+    result = read_source(path, root, max_size, real_dirs)
+    if isinstance(result, SourceText):
+        memo[path] = (stamp, result)
+    return result
+
+
 def _files(folder: Path, suffix: str) -> list[Path]:
     if not folder.is_dir():
         return []
@@ -106,8 +128,12 @@ def _files(folder: Path, suffix: str) -> list[Path]:
                   and not p.name.startswith("."))
 
 
-def discover(config: SiteConfig) -> tuple[SourceSet, list[Problem]]:
-    """Find and read every content file; unreadable ones become problems."""
+def discover(config: SiteConfig, memo: dict[Path, tuple[tuple[int, int, int], SourceText]]
+             | None = None) -> tuple[SourceSet, list[Problem]]:
+    """Find and read every content file; unreadable ones become problems.
+
+    With `memo` (kept by `digest serve` between rebuilds), a file whose size, inode and
+    modification time are unchanged is not read again; the link checks still run."""
     root = config.root
     content = config.content_dir
     problems: list[Problem] = []
@@ -121,7 +147,7 @@ def discover(config: SiteConfig) -> tuple[SourceSet, list[Problem]]:
     def read_all(paths: list[Path]) -> list[SourceText]:
         texts = []
         for path in paths:
-            result = read_source(path, root, config.max_file_size, real_dirs)
+            result = _read_remembered(path, root, config.max_file_size, real_dirs, memo)
             if isinstance(result, Problem):
                 problems.append(result)
             else:
