@@ -32,7 +32,6 @@ class AnnotatedArticle:
     article: Article
     body_html: str  # with highlights, side notes and callouts
     feed_html: str  # with highlights and notes as plain footnotes
-    text: str  # plain text of the body, for search and descriptions
 
 
 @lru_cache(maxsize=32768)
@@ -142,7 +141,7 @@ def annotate_article(article: Article, body_html: str, people: dict[str, Person]
         page_doc.add_mark(span, mark_id, css, after_html=sidenote_html(note, allow_html))
         feed_doc.add_mark(span, mark_id, css, after_html=footnote_ref_html(note))
     feed_html = feed_doc.render() + footnotes_html(article.notes, allow_html)
-    return AnnotatedArticle(article, page_doc.render(), feed_html, page_doc.text)
+    return AnnotatedArticle(article, page_doc.render(), feed_html)
 
 
 def _duplicate_id(article: Article, element_id: str, selector: Selector,
