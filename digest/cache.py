@@ -85,7 +85,12 @@ class BuildCache:
             log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
             return {}
         signature, payload = data[:32], data[32:]
-        if len(data) < 32 or not hmac.compare_digest(signature, _sign(payload)):
+        try:
+            expected = _sign(payload)
+        except OSError as exc:  # no private place for the key: work without a cache
+            log.warning("cannot use the build cache (%s)", exc)
+            return {}
+        if len(data) < 32 or not hmac.compare_digest(signature, expected):
             log.warning("cache %s was not written by digest for this user; ignoring it",
                         self.path)
             return {}
@@ -132,6 +137,11 @@ class BuildCache:
     def save(self) -> None:
         """Write the entries used by this build (others are dropped), atomically."""
         if self._new == self._old:
+            return
+        try:
+            _user_key()
+        except OSError as exc:
+            log.warning("cannot save the build cache (%s)", exc)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
