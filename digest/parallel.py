@@ -1,0 +1,133 @@
+"""Work spread over processes: articles through their pipeline, article pages rendered.
+
+Workers are forked (on Linux) so they inherit the site model instead of receiving it;
+they are used from the main thread only, since forking a process that runs other
+threads (`digest serve`) can deadlock the child.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from digest.articles import ArticleResult, process_article
+from digest.cache import BuildCache, content_hash
+from digest.config import SiteConfig
+from digest.model import Person
+from digest.progress import Progress
+from digest.render import PageMemo, RenderContext, SiteRenderer
+from digest.sources import SourceSet, SourceText
+from digest.writer import OutputFile
+
+PARALLEL_THRESHOLD = 48
+
+
+def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteConfig,
+                                dict[str, Person]]) -> list[ArticleResult]:
+    chunk, config, people = args
+    return [process_article(source, sidecar, config, people) for source, sidecar in chunk]
+
+
+def usable_jobs(jobs: int) -> int:
+    """Forking a process that runs other threads (as `digest serve` does) can deadlock
+    the child, so worker processes are used from the main thread only."""
+    return jobs if threading.current_thread() is threading.main_thread() else 1
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
+                     registry_text: str, cache: BuildCache | None = None, jobs: int = 1
+                     ) -> list[ArticleResult]:
+    """Every article through `articles.process_article`: from the cache when its inputs
+    are unchanged, else in a pool of `jobs` processes when there is enough to do."""
+    settings = repr((config.base_url, config.timezone, config.allow_html))
+    results: dict[str, ArticleResult] = {}
+    todo: list[tuple[SourceText, SourceText | None]] = []
+    keys: dict[str, str] = {}
+    for source in sources.articles:
+        sidecar = sources.sidecars.get(Path(source.src_rel).stem)
+        key = content_hash(settings, registry_text, source.text,
+                           sidecar.src_rel if sidecar else "", sidecar.text if sidecar else "")
+        keys[source.src_rel] = key
+        cached = cache.get(source.src_rel, key) if cache else None
+        if isinstance(cached, ArticleResult):
+            results[source.src_rel] = cached
+        else:
+            todo.append((source, sidecar))
+    for result in _run(todo, config, people, jobs):
+        results[result.src_rel] = result
+        if cache:
+            cache.put(result.src_rel, keys[result.src_rel], result)
+    return [results[s.src_rel] for s in sources.articles]
+
+
+def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
+         people: dict[str, Person], jobs: int) -> list[ArticleResult]:
+    progress = Progress(len(todo), "Reading articles")
+    size = 64 if jobs <= 1 else max(8, min(64, len(todo) // (jobs * 4)))
+    chunks = [(todo[i:i + size], config, people) for i in range(0, len(todo), size)]
+    results: list[ArticleResult] = []
+    try:
+        # Processes pay off only past a few dozen articles: starting workers and
+        # shipping results back costs more than rendering a handful.
+        if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
+            for chunk in chunks:
+                results += _process_chunk(chunk)
+                progress.advance(len(chunk[0]))
+            return results
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for done in pool.map(_process_chunk, chunks):
+                results += done
+                progress.advance(len(done))
+        return results
+    finally:
+        progress.close()
+
+
+
+_WORKER_RENDERER: SiteRenderer | None = None
+
+
+def _render_article_chunk(slugs: list[str]) -> list[OutputFile]:
+    assert _WORKER_RENDERER is not None  # set before the pool forks
+    return list(_WORKER_RENDERER.article_pages(slugs))
+
+
+def render_pages(ctx: RenderContext, jobs: int, memo: PageMemo | None
+                  ) -> Iterator[OutputFile]:
+    """Every page; article pages in forked workers when there are enough of them, while
+    this process renders the index pages."""
+    global _WORKER_RENDERER
+    renderer = SiteRenderer(ctx, memo)
+    slugs = [a.slug for a in ctx.site.articles]
+    jobs = usable_jobs(jobs)
+    if jobs <= 1 or len(slugs) < PARALLEL_THRESHOLD or sys.platform != "linux":
+        yield from renderer.other_pages()
+        yield from renderer.article_pages(slugs)
+        return
+    _WORKER_RENDERER = renderer
+    size = max(16, len(slugs) // (jobs * 4))
+    chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
+    progress = Progress(len(slugs), "Rendering pages")
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
+                "fork")) as pool:
+            futures = [pool.submit(_render_article_chunk, chunk) for chunk in chunks]
+            yield from renderer.other_pages()
+            for future in futures:
+                pages = future.result()
+                progress.advance(len(pages))
+                yield from pages
+    finally:
+        _WORKER_RENDERER = None
+        progress.close()
