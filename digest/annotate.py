@@ -63,7 +63,8 @@ def _locate(doc: anchors.AnnotatedHtml, article: Article, selector: Selector, wh
 def _sources_html(note: Note) -> str:
     links = [f'<a href="{escape(s.url)}">{escape(s.title)}</a>' for s in note.sources
              if is_safe_url(s.url)]
-    return f' <span class="note-sources">Source: {", ".join(links)}</span>' if links else ""
+    label = "Source" if len(links) == 1 else "Sources"
+    return f' <span class="note-sources">{label}: {", ".join(links)}</span>' if links else ""
 
 
 def _note_body(note: Note, allow_html: bool) -> str:
