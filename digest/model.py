@@ -21,6 +21,8 @@ class Topic:
     title: str
     description: str = ""
     aliases: tuple[str, ...] = ()
+    line: int = field(default=1, compare=False)  # of its key in topics.yaml
+    column: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Person:
     role: str = ""
     aliases: tuple[str, ...] = ()
     same_as: tuple[str, ...] = ()
+    line: int = field(default=1, compare=False)  # of its key in people.yaml
+    column: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ class SiteRenderer:
         self.views = ViewBuilder(ctx)
         self.links = ctx.links
         self.memo = memo
+        self._config_key = repr(ctx.site.config)
 
     def page(self, template: str, rel: str, title: str, kind: str, source: str,
              description: str = "", *, jsonld: str = "", topic_slug: str | None = None,
@@ -231,7 +232,7 @@ class SiteRenderer:
         """article_jsonld, remembered by everything it reads: `digest serve` asks again
         for every article after each save."""
         site = self.site
-        key = (repr(site.config), self.links.base_url, article,
+        key = (self._config_key, self.links.base_url, article,
                tuple(site.topics.get(t) for t in article.topics),
                tuple(site.people.get(q.speaker) for q in article.quotes))
         found = _JSONLD.get(key)

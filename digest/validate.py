@@ -29,7 +29,7 @@ from digest.model import (
 from digest.schema import EDITION, PAGE_FRONT_MATTER, PEOPLE, TOPICS
 from digest.slugs import RESERVED_SLUGS, slug_problem
 from digest.sources import SourceSet, SourceText
-from digest.yamlload import YamlError, parse_yaml
+from digest.yamlload import Mark
 
 # Page slugs that would shadow a section of the site.
 RESERVED_PAGE_SLUGS = frozenset({
@@ -38,37 +38,35 @@ RESERVED_PAGE_SLUGS = frozenset({
 })
 
 
-def load_topics(source: SourceText | None, report: Validation) -> dict[str, Topic]:
+def _registry(source: SourceText | None, schema: dict[str, Any], name_key: str,
+              report: Validation) -> list[tuple[str, dict[str, Any], Mark]]:
+    """(slug, entry, mark of its key) for each usable entry of topics.yaml or people.yaml."""
     if source is None:
-        return {}
-    loaded = load_checked(source, TOPICS, report)
-    topics: dict[str, Topic] = {}
-    for slug, entry in (loaded.data if loaded else {}).items():
-        if loaded is not None and slug in RESERVED_SLUGS:
+        return []
+    loaded = load_checked(source, schema, report)
+    if loaded is None:
+        return []
+    found = []
+    for slug, entry in loaded.data.items():
+        if slug in RESERVED_SLUGS:
             report.add([loaded.problem((slug,), f"'{slug}' is a reserved name",
                                        "choose another slug", key=True, code="slug")])
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("title"), str):
-            topics[slug] = Topic(slug, entry["title"], str(entry.get("description", "")),
-                                 tuple(map(str, entry.get("aliases") or ())))
-    return topics
+        elif isinstance(entry, dict) and isinstance(entry.get(name_key), str):
+            found.append((slug, entry, loaded.mark((slug,), key=True)))
+    return found
+
+
+def load_topics(source: SourceText | None, report: Validation) -> dict[str, Topic]:
+    return {slug: Topic(slug, entry["title"], str(entry.get("description", "")),
+                        tuple(map(str, entry.get("aliases") or ())), mark.line, mark.column)
+            for slug, entry, mark in _registry(source, TOPICS, "title", report)}
 
 
 def load_people(source: SourceText | None, report: Validation) -> dict[str, Person]:
-    if source is None:
-        return {}
-    loaded = load_checked(source, PEOPLE, report)
-    people: dict[str, Person] = {}
-    for slug, entry in (loaded.data if loaded else {}).items():
-        if loaded is not None and slug in RESERVED_SLUGS:
-            report.add([loaded.problem((slug,), f"'{slug}' is a reserved name",
-                                       "choose another slug", key=True, code="slug")])
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            people[slug] = Person(slug, entry["name"], str(entry.get("role", "")),
-                                  tuple(map(str, entry.get("aliases") or ())),
-                                  tuple(map(str, entry.get("same_as") or ())))
-    return people
+    return {slug: Person(slug, entry["name"], str(entry.get("role", "")),
+                         tuple(map(str, entry.get("aliases") or ())),
+                         tuple(map(str, entry.get("same_as") or ())), mark.line, mark.column)
+            for slug, entry, mark in _registry(source, PEOPLE, "name", report)}
 
 
 def load_pages(sources: Iterable[SourceText], report: Validation) -> tuple[Page, ...]:
@@ -247,16 +245,13 @@ def _warn_unused(topics: dict[str, Topic], people: dict[str, Person],
                  articles: tuple[Article, ...], sources: SourceSet, report: Validation) -> None:
     used_topics = {t for a in articles for t in a.topics}
     quoted = {q.speaker for a in articles for q in a.quotes}
-    for registry, unused, what in ((sources.topics, set(topics) - used_topics, "topic"),
-                                   (sources.people, set(people) - quoted, "person")):
-        if registry is None:
-            continue
-        try:
-            loaded = parse_yaml(registry.text, registry.src_rel)
-        except YamlError:
-            continue
-        for slug in sorted(unused):
-            message = (f"topic '{slug}' has no article" if what == "topic"
-                       else f"person '{slug}' is never quoted")
-            report.add([loaded.problem((slug,), message, "use it in a sidecar or remove it",
-                                       key=True, severity="warning", code=f"unused-{what}")])
+    for slug in sorted(set(topics) - used_topics):
+        topic = topics[slug]
+        report.add([Problem(sources.topics.src_rel if sources.topics else "", topic.line,
+                            topic.column, f"topic '{slug}' has no article",
+                            "use it in a sidecar or remove it", "warning", "unused-topic")])
+    for slug in sorted(set(people) - quoted):
+        person = people[slug]
+        report.add([Problem(sources.people.src_rel if sources.people else "", person.line,
+                            person.column, f"person '{slug}' is never quoted",
+                            "use it in a sidecar or remove it", "warning", "unused-person")])
