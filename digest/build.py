@@ -12,33 +12,36 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
 
 from digest import urls
 from digest.annotate import AnnotatedArticle
-from digest.cache import BuildCache, content_hash
+from digest.cache import BuildCache
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
 from digest.feeds import feed_files
-from digest.incremental import (
-    inputs_fingerprint,
-    manifest,
-    memo_from_output,
-    output_unchanged,
-    theme_fingerprint,
-)
+from digest.incremental import inputs_fingerprint, manifest, theme_fingerprint, updated_manifest
 from digest.lock import build_lock
 from digest.model import Site
-from digest.parallel import default_jobs, process_articles, render_pages, usable_jobs
-from digest.render import PageMemo, RenderContext
+from digest.pagekeys import PageMemo
+from digest.parallel import (
+    OutputSink,
+    default_jobs,
+    process_articles,
+    render_pages,
+    usable_jobs,
+)
+from digest.render import RenderContext
 from digest.search import index_site
 from digest.sitemap import sitemap_files
 from digest.sources import SourceSet, discover
 from digest.templates import hashed_name, make_environment, resolve_theme, static_files
 from digest.timeline import timeline_file
 from digest.validate import load_registries, validate_site
-from digest.writer import OutputFile, SiteWriter, check_output_dir, write_site
+from digest.writer import OutputFile, SiteWriter, StagedSite, check_output_dir
 
 log = logging.getLogger(__name__)
+W = TypeVar("W", bound=OutputSink)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +104,10 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
 
 
 def render_files(analysis: Analysis, jobs: int = 1,
-                 reuse: Callable[[str], PageMemo] | None = None) -> SiteWriter:
-    """Every output file of the site, collected by the one writer.
+                 reuse: Callable[[str], PageMemo] | None = None,
+                 writer: W | None = None) -> W:
+    """Every output file of the site, given to `writer` (by default a SiteWriter that
+    keeps them in memory).
 
     `reuse` turns the theme fingerprint into a PageMemo of the previous build's pages,
     so unchanged pages are not rendered again."""
@@ -123,18 +128,18 @@ def render_files(analysis: Analysis, jobs: int = 1,
         + ([("Search", links.href("search/"))] if config.search else [])
         + [(p.title, links.href(urls.page_rel(p.slug))) for p in analysis.site.pages],
     })
-    writer = SiteWriter()
+    if writer is None:
+        writer = cast(W, SiteWriter())
     ctx = RenderContext(analysis.site, analysis.annotated, env, links)
     memo = None
     if reuse is not None:
         memo = reuse(theme_fingerprint(theme, config, (env.globals["nav"], assets)))
-    for output in render_pages(ctx, jobs, memo):
-        writer.add(output)
+    render_pages(ctx, jobs, memo, writer)
     for output in feed_files(analysis.site, analysis.annotated, links):
         writer.add(output)
     writer.add(timeline_file(analysis.site, links))
     # The sitemap lists every HTML page written so far, so it comes last.
-    page_rels = [d.removesuffix("index.html") for d in sorted(writer.files)
+    page_rels = [d.removesuffix("index.html") for d in sorted(writer.dests())
                  if d.endswith(".html")]
     for output in sitemap_files(analysis.site, links, page_rels):
         writer.add(output)
@@ -162,34 +167,43 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     target = Path(os.path.abspath(output)) if output else config.output_dir
     check_output_dir(target, config.root)
     sources, problems = discover(config)
-    state = BuildCache(config.root, "state") if use_cache else None
+    state = BuildCache(config.root, "output") if use_cache else None
     inputs = inputs_fingerprint(config, sources, (drafts, strict, str(target)))
-    if state is not None and not problems:
-        previous = state.get(str(target), inputs)
-        if previous is not None and output_unchanged(target, previous["manifest"]):
-            log.debug("nothing changed since the last build")
-            return BuildReport(target, 0, previous["articles"], previous["warnings"],
-                               time.perf_counter() - started)
+    # What the previous build wrote, trusted only while the live site is untouched.
+    previous = state.get(str(target), "") if state is not None else None
+    live = manifest(target) if previous is not None else None
+    if previous is None or live is None or live != previous["manifest"]:
+        previous = None
+    elif previous["inputs"] == inputs and not problems:
+        log.debug("nothing changed since the last build")
+        return BuildReport(target, 0, previous["articles"], previous["warnings"],
+                           time.perf_counter() - started)
     analysis = analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
                                use_cache=use_cache)
     if analysis.errors or (strict and analysis.warnings):
         raise ContentError(analysis.problems)
-    pages_cache = BuildCache(analysis.config.root, "pages") if use_cache else None
-    writer = render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
-                          reuse=(lambda fp: memo_from_output(pages_cache, target, fp))
-                          if pages_cache else None)
-    count = write_site(writer.files, target,
-                       before_swap=lambda staging: index_site(staging, analysis.config))
-    if pages_cache is not None:
-        pages_cache.put(str(target), "", {d: (f.key, content_hash(f.content))
-                                          for d, f in writer.files.items() if f.key})
-        pages_cache.save()
+    before: dict[str, tuple[str, str]] | None = previous["files"] if previous else None
+    # The search index needs the whole site in one folder, so it rules out an update.
+    site = StagedSite(target, {d: h for d, (_, h) in before.items()} if before else None,
+                      update=before is not None and not analysis.config.search)
+    try:
+        render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
+                     reuse=(lambda fp: PageMemo(fp, before)) if before else None,
+                     writer=site)
+    except BaseException:
+        site.discard()
+        raise
+    count = site.commit(None if site.update
+                        else lambda staging: index_site(staging, analysis.config))
     if state is not None:
-        state.put(str(target), inputs, {"manifest": manifest(target),
-                                        "articles": len(analysis.site.articles),
-                                        "warnings": analysis.warnings})
+        after = (updated_manifest(target, live, site.changed(), site.removed())
+                 if site.update and live is not None else manifest(target))
+        state.put(str(target), "", {"inputs": inputs, "manifest": after,
+                                    "files": site.digests(),
+                                    "articles": len(analysis.site.articles),
+                                    "warnings": analysis.warnings})
         state.save()
     seconds = time.perf_counter() - started
-    log.debug("built %d files (%d articles) into %s in %.2f s", count,
-             len(analysis.site.articles), target, seconds)
+    log.debug("built %d files (%d articles, %d written) into %s in %.2f s", count,
+              len(analysis.site.articles), len(site.changed()), target, seconds)
     return BuildReport(target, count, len(analysis.site.articles), analysis.warnings, seconds)

@@ -1,14 +1,14 @@
-"""What lets a build skip work: fingerprints of its inputs, the output's manifest, and
-pages of the previous build that can be reused."""
+"""What lets a build skip work: fingerprints of its inputs and the output's manifest,
+which tells whether the live site is still exactly what the previous build wrote."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from digest import __version__
-from digest.cache import BuildCache, content_hash
+from digest.cache import content_hash
 from digest.config import SiteConfig
-from digest.render import PageMemo
 from digest.sources import SourceSet
 from digest.templates import Theme, resolve_theme
 
@@ -39,30 +39,36 @@ def inputs_fingerprint(config: SiteConfig, sources: SourceSet, options: object) 
     return content_hash(*parts)
 
 
-def manifest(folder: Path) -> dict[str, tuple[int, int]]:
-    """Size and modification time of every file, to notice edits to a built site."""
-    found = {}
-    for path in folder.rglob("*"):
-        if path.is_file():
-            info = path.stat()
-            found[path.relative_to(folder).as_posix()] = (info.st_size, info.st_mtime_ns)
+def manifest(folder: Path) -> dict[str, tuple[int, int]] | None:
+    """Size and modification time of every file, to notice edits to a built site; None
+    when the folder is missing or holds a symbolic link (a build never makes one, so
+    someone else changed the site)."""
+    found: dict[str, tuple[int, int]] = {}
+    pending = [(str(folder), "")]
+    try:
+        while pending:
+            path, prefix = pending.pop()
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        return None
+                    if entry.is_dir():
+                        pending.append((entry.path, prefix + entry.name + "/"))
+                    else:
+                        info = entry.stat()
+                        found[prefix + entry.name] = (info.st_size, info.st_mtime_ns)
+    except OSError:
+        return None
     return found
 
 
-def output_unchanged(folder: Path, recorded: dict[str, tuple[int, int]]) -> bool:
-    """True when the built site still holds exactly the files the last build wrote."""
-    return folder.is_dir() and manifest(folder) == recorded
-
-
-def memo_from_output(cache: BuildCache, target: Path, fingerprint: str) -> PageMemo:
-    """Reuse pages of the last build into `target`, if the files there are still ours."""
-    table = cache.get(str(target), "") or {}
-
-    def load(dest: str) -> bytes | None:
-        try:
-            data = (target / dest).read_bytes()
-        except OSError:
-            return None
-        return data if content_hash(data) == table[dest][1] else None
-
-    return PageMemo(fingerprint, {d: key for d, (key, _) in table.items()}, load)
+def updated_manifest(folder: Path, before: dict[str, tuple[int, int]], changed: list[str],
+                     removed: list[str]) -> dict[str, tuple[int, int]]:
+    """The manifest after an in-place update, statting only the files it touched."""
+    after = dict(before)
+    for dest in removed:
+        after.pop(dest, None)
+    for dest in changed:
+        info = os.stat(folder / dest)
+        after[dest] = (info.st_size, info.st_mtime_ns)
+    return after

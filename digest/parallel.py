@@ -11,16 +11,17 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any, Protocol
 
 from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig
 from digest.model import Person
+from digest.pagekeys import PageMemo
 from digest.progress import Progress
-from digest.render import PageMemo, RenderContext, SiteRenderer
+from digest.render import RenderContext, SiteRenderer
 from digest.sources import SourceSet, SourceText
 from digest.writer import OutputFile
 
@@ -95,27 +96,40 @@ def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
 
 
 
-_WORKER_RENDERER: SiteRenderer | None = None
+class OutputSink(Protocol):
+    """Where pages go: the in-memory SiteWriter or the streaming StagedSite. `write`
+    runs where the page was rendered (perhaps a worker), `record` in this process."""
+
+    def write(self, output: OutputFile) -> Any: ...
+
+    def record(self, written: Any) -> None: ...
 
 
-def _render_article_chunk(slugs: list[str]) -> list[OutputFile]:
-    assert _WORKER_RENDERER is not None  # set before the pool forks
-    return list(_WORKER_RENDERER.article_pages(slugs))
+_WORKER: tuple[SiteRenderer, OutputSink] | None = None
 
 
-def render_pages(ctx: RenderContext, jobs: int, memo: PageMemo | None
-                  ) -> Iterator[OutputFile]:
-    """Every page; article pages in forked workers when there are enough of them, while
-    this process renders the index pages."""
-    global _WORKER_RENDERER
+def _render_article_chunk(slugs: list[str]) -> list[Any]:
+    assert _WORKER is not None  # set before the pool forks
+    renderer, sink = _WORKER
+    # Written here, in the worker: only a small record travels back, not the page.
+    return [sink.write(page) for page in renderer.article_pages(slugs)]
+
+
+def render_pages(ctx: RenderContext, jobs: int, memo: PageMemo | None,
+                 sink: OutputSink) -> None:
+    """Every page into `sink`; article pages in forked workers when there are enough of
+    them, while this process renders the index pages."""
+    global _WORKER
     renderer = SiteRenderer(ctx, memo)
     slugs = [a.slug for a in ctx.site.articles]
     jobs = usable_jobs(jobs)
     if jobs <= 1 or len(slugs) < PARALLEL_THRESHOLD or sys.platform != "linux":
-        yield from renderer.other_pages()
-        yield from renderer.article_pages(slugs)
+        for page in renderer.other_pages():
+            sink.record(sink.write(page))
+        for page in renderer.article_pages(slugs):
+            sink.record(sink.write(page))
         return
-    _WORKER_RENDERER = renderer
+    _WORKER = (renderer, sink)
     size = max(16, len(slugs) // (jobs * 4))
     chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
     progress = Progress(len(slugs), "Rendering pages")
@@ -123,11 +137,13 @@ def render_pages(ctx: RenderContext, jobs: int, memo: PageMemo | None
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
                 "fork")) as pool:
             futures = [pool.submit(_render_article_chunk, chunk) for chunk in chunks]
-            yield from renderer.other_pages()
+            for page in renderer.other_pages():
+                sink.record(sink.write(page))
             for future in futures:
-                pages = future.result()
-                progress.advance(len(pages))
-                yield from pages
+                written = future.result()
+                progress.advance(len(written))
+                for item in written:
+                    sink.record(item)
     finally:
-        _WORKER_RENDERER = None
+        _WORKER = None
         progress.close()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
@@ -12,12 +11,12 @@ import jinja2
 from digest import urls
 from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
-from digest.cache import content_hash
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
 from digest.model import Article, ChronologyEntry, Quote, Site
+from digest.pagekeys import PageMemo
 from digest.views import (
     ArticleCard,
     ArticleView,
@@ -177,24 +176,6 @@ def _paginate(items: list, per_page: int) -> Iterator[tuple[int, int, list]]:
         yield number, total, items[(number - 1) * per_page:number * per_page]
 
 
-@dataclass(slots=True)
-class PageMemo:
-    """Pages of the previous build, reused when what they are rendered from is unchanged.
-
-    A page's key hashes its template's name and every value the template receives
-    (view objects are frozen dataclasses, so they pickle to the same bytes when equal);
-    `fingerprint` covers the theme files, the config and digest's version.
-    """
-
-    fingerprint: str
-    keys: dict[str, str] = field(default_factory=dict)  # dest -> key, previous build
-    load: Callable[[str], bytes | None] = lambda dest: None
-
-    def key(self, template: str, values: dict[str, object]) -> str:
-        return content_hash(self.fingerprint, template,
-                            pickle.dumps(sorted(values.items()), protocol=5))
-
-
 _JSONLD: dict[tuple[object, ...], str] = {}
 
 
@@ -223,8 +204,8 @@ class SiteRenderer:
         key = ""
         if self.memo is not None:
             key = self.memo.key(template, {"page": meta, **values})
-            if self.memo.keys.get(dest) == key and (old := self.memo.load(dest)) is not None:
-                return OutputFile(dest, old, source, key)
+            if (reused := self.memo.reuse(dest, key, source)) is not None:
+                return reused
         html = self.ctx.env.get_template(template).render(page=meta, **values)
         return OutputFile(dest, html.encode("utf-8"), source, key)
 

@@ -38,7 +38,7 @@ from digest.build import analyse_sources, render_files
 from digest.cache import BuildCache
 from digest.config import CONFIG_NAME, load_config
 from digest.errors import ContentError, DigestError, Problem
-from digest.render import PageMemo
+from digest.pagekeys import PageMemo
 from digest.sources import discover
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,8 @@ def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None
     old = previous or NOT_BUILT
 
     def reuse(fingerprint: str) -> PageMemo:
-        return PageMemo(fingerprint, dict(old.page_keys), old.files.get)
+        return PageMemo(fingerprint, {d: (k, "") for d, k in old.page_keys.items()},
+                        old.files.get)
 
     files = render_files(analysis, jobs=1, reuse=reuse).files
     contents = {dest: output.content for dest, output in files.items()}

@@ -31,6 +31,9 @@ class SourceSet:
 
 
 def _rel(path: Path, root: Path) -> str:
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    if os.sep == "/" and text.startswith(prefix):  # the common case, without pathlib
+        return text[len(prefix):]
     return path.relative_to(root).as_posix()
 
 
@@ -42,26 +45,36 @@ def _outside(path: Path, real_root: Path, what: str = "symbolic link",
     link itself really lies where its folder really is, so only folders and links need
     the (slow) full resolution."""
     try:
-        if real_dirs is not None and not path.is_symlink():
+        if real_dirs is not None and not os.path.islink(path):
             folder = path.parent
-            if folder not in real_dirs:
-                real_dirs[folder] = folder.resolve()
-            resolved = real_dirs[folder] / path.name
+            real_folder = real_dirs.get(folder)
+            if real_folder is None:
+                real_folder = real_dirs[folder] = folder.resolve()
+            # Plain strings: this runs for every content file of every build.
+            resolved = os.path.join(real_folder, path.name)
         else:
-            resolved = path.resolve()
+            resolved = str(path.resolve())
     except (RuntimeError, OSError):  # a loop of links leads nowhere readable
         return f"{what} is part of a loop of symbolic links"
-    if resolved.is_relative_to(real_root):
+    root = str(real_root)
+    if resolved == root or resolved.startswith(root.rstrip(os.sep) + os.sep):
         return None
     return f"{what} points outside the project ({resolved})"
+
+
+def _real(folder: Path, real_dirs: dict[Path, Path] | None) -> Path:
+    if real_dirs is None:
+        return folder.resolve()
+    if folder not in real_dirs:
+        real_dirs[folder] = folder.resolve()
+    return real_dirs[folder]
 
 
 def read_source(path: Path, root: Path, max_size: int,
                 real_dirs: dict[Path, Path] | None = None) -> SourceText | Problem:
     """Read one UTF-8 file, refusing links out of the project, huge files and bad bytes."""
     src_rel = _rel(path, root)
-    real_root = root.resolve() if real_dirs is None else real_dirs.setdefault(root,
-                                                                              root.resolve())
+    real_root = _real(root, real_dirs)
     # Checked for every file, not only links: a file below a linked folder is not a
     # link itself but lies outside all the same.
     if (message := _outside(path, real_root, real_dirs=real_dirs)) is not None:
@@ -111,8 +124,7 @@ def _read_remembered(path: Path, root: Path, max_size: int, real_dirs: dict[Path
     stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
     known = memo.get(path)
     if known is not None and known[0] == stamp:
-        message = _outside(path, real_dirs.setdefault(root, root.resolve()),
-                           real_dirs=real_dirs)
+        message = _outside(path, _real(root, real_dirs), real_dirs=real_dirs)
         if message is None:
             return known[1]
     result = read_source(path, root, max_size, real_dirs)

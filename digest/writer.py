@@ -1,10 +1,18 @@
 """The only module that writes the output folder.
 
-A build is staged in a fresh folder beside the output and swapped in only when
-everything was written, so a failed or killed build never leaves a half-written site
-where the last good one was. On Linux the swap is one atomic exchange of the two
-folders; elsewhere it is two renames, and a build killed between them is repaired by
-the next one.
+Files are written as the build produces them, so no build holds the whole site in
+memory, and they go live in one of two ways (`StagedSite`):
+
+- whole: every file goes into a staging folder beside the output (files whose bytes
+  did not change are hard-linked from the live site) and the folder is swapped in at
+  once. A failed or killed build never leaves a half-written site where the last good
+  one was. On Linux the swap is one atomic exchange of the two folders; elsewhere it
+  is two renames, and a build killed between them is repaired by the next one.
+- update: when the live site is known to be exactly what the previous build wrote,
+  only changed files are staged; once all are written they are renamed over the live
+  ones and files the build no longer makes are removed. Each file is replaced
+  atomically, the site as a whole is not; that is what lets a one-article edit cost a
+  handful of writes instead of one link per page.
 """
 
 from __future__ import annotations
@@ -18,10 +26,11 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from digest.cache import content_hash
 from digest.errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -46,24 +55,209 @@ class OutputFile:
     """One file of the built site: where it goes, its bytes and what produced it."""
 
     dest_rel: str
-    content: bytes
+    content: bytes | None  # None: the very bytes of the previous build's file (`digest`)
     source: str
     key: str = ""  # hash of what the page was rendered from, for reuse by the next build
+    digest: str = ""  # content hash, when content is None
+
+
+def _duplicate(dest: str, source: str, other: str) -> OutputError:
+    return OutputError(f"{source} and {other} both write {dest}; "
+                       "rename one of them (slugs must be unique across the site)")
 
 
 @dataclass(slots=True)
 class SiteWriter:
-    """Collects output files, refusing two sources writing one path."""
+    """Collects output files in memory (`digest serve`, tests), refusing two sources
+    writing one path."""
 
     files: dict[str, OutputFile] = field(default_factory=dict)
 
+    def write(self, output: OutputFile) -> OutputFile:
+        return OutputFile(safe_dest(output.dest_rel), output.content, output.source,
+                          output.key)
+
+    def record(self, output: OutputFile) -> None:
+        if output.dest_rel in self.files:
+            raise _duplicate(output.dest_rel, output.source,
+                             self.files[output.dest_rel].source)
+        self.files[output.dest_rel] = output
+
     def add(self, output: OutputFile) -> None:
+        self.record(self.write(output))
+
+    def dests(self) -> Iterable[str]:
+        return self.files.keys()
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What `StagedSite.write` did with one file: small enough to return from a worker."""
+
+    dest: str
+    source: str
+    key: str
+    digest: str
+    staged: bool  # written into the staging folder (else unchanged, or hard-linked)
+
+
+class StagedSite:
+    """Writes the files of one build as they come, then puts them live (see the module
+    docstring for the two ways).
+
+    `previous` maps each file of the live site to its content hash, when the live site
+    is known to be untouched since the build that recorded them; `update` asks for
+    in-place replacement of the changed files (it needs `previous`). `write` may run in
+    forked worker processes; `record` runs in the parent and sees every file.
+    """
+
+    def __init__(self, output: Path, previous: Mapping[str, str] | None = None, *,
+                 update: bool = False) -> None:
+        given = _absolute(output)
+        if given.is_symlink():
+            # check_output_dir says why; this guards callers that skipped it.
+            raise OutputError(f"output folder {given} is a symbolic link; give the real "
+                              "folder")
+        self.output = given.resolve()
+        self.existed = self.output.exists()
+        self.previous = previous
+        self.update = update and previous is not None and self.existed
+        self.written: dict[str, Written] = {}
+        try:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            _remove_leftovers(self.output)
+            # The pid in the name tells a later build whether this one is still running.
+            self.staging = Path(tempfile.mkdtemp(
+                prefix=f"{STAGING_PREFIX}{self.output.name}-{os.getpid()}-",
+                dir=self.output.parent))
+            # mkdtemp makes the folder private (0700); a published site must be readable
+            # by the web server, like any folder the user would have made.
+            os.chmod(self.staging, 0o777 & ~_umask())
+        except OSError as exc:
+            raise _output_error(exc, self.output, self.existed, None) from None
+
+    def write(self, output: OutputFile) -> Written:
         dest = safe_dest(output.dest_rel)
-        if dest in self.files:
-            other = self.files[dest].source
-            raise OutputError(f"{output.source} and {other} both write {dest}; "
-                              "rename one of them (slugs must be unique across the site)")
-        self.files[dest] = OutputFile(dest, output.content, output.source, output.key)
+        content = output.content
+        digest = content_hash(content) if content is not None else output.digest
+        known = self.previous.get(dest) if self.previous is not None else None
+        try:
+            if self.update:
+                staged = known != digest
+                if staged:
+                    _write_file(self.staging, dest, _content_of(output))
+            elif content is None or known == digest:
+                staged = False
+                _link_from_live(self.output, self.staging, dest)
+            else:
+                staged = not (self.existed and known is None
+                              and _link_unchanged(self.output, self.staging, dest, content))
+                if staged:
+                    _write_file(self.staging, dest, content)
+        except OSError as exc:
+            self.discard()
+            raise _output_error(exc, self.output, self.existed, self.staging) from None
+        return Written(dest, output.source, output.key, digest, staged)
+
+    def record(self, written: Written) -> None:
+        if written.dest in self.written:
+            self.discard()
+            raise _duplicate(written.dest, written.source, self.written[written.dest].source)
+        self.written[written.dest] = written
+
+    def add(self, output: OutputFile) -> None:
+        self.record(self.write(output))
+
+    def dests(self) -> Iterable[str]:
+        return self.written.keys()
+
+    def digests(self) -> dict[str, tuple[str, str]]:
+        """dest -> (page key, content hash) of every file, for the next build."""
+        return {d: (w.key, w.digest) for d, w in self.written.items()}
+
+    def changed(self) -> list[str]:
+        return sorted(d for d, w in self.written.items() if w.staged)
+
+    def removed(self) -> list[str]:
+        if self.previous is None:
+            return []
+        return sorted(set(self.previous) - set(self.written))
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def commit(self, before_swap: Callable[[Path], None] | None = None) -> int:
+        """Put the written files live; return how many files the site has.
+
+        `before_swap` may add to a whole staged site (the search index) before it goes
+        live; an update has no whole site to give it, so the two do not mix."""
+        if self.update and before_swap is not None:
+            raise ValueError("an in-place update cannot run before_swap")
+        try:
+            if SITE_MARKER not in self.written:
+                _write_file(self.staging, SITE_MARKER, b"")
+            if before_swap is not None:
+                before_swap(self.staging)
+            if not self.update:
+                _fsync_dir(self.staging)
+                _swap_in(self.staging, self.output)
+                return len(self.written)
+        except OSError as exc:
+            self.discard()
+            raise _output_error(exc, self.output, self.existed, self.staging) from None
+        except BaseException:
+            # Ctrl-C, a failing search indexer...: nothing of this build may stay behind.
+            self.discard()
+            raise
+        self._replace_changed()
+        return len(self.written)
+
+    def _replace_changed(self) -> None:
+        changed, removed = self.changed(), self.removed()
+        done = 0
+        try:
+            for dest in changed:
+                target = self.output / dest
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.staging / dest, target)
+                done += 1
+            for dest in removed:
+                _remove_with_empty_parents(self.output, dest)
+        except OSError as exc:
+            reason = _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+            raise OutputError(f"cannot update the site in {self.output}: {reason}; "
+                              f"{done} of {len(changed)} changed files were replaced, so "
+                              "the site is partly updated: build again") from None
+        finally:
+            self.discard()
+
+
+def _content_of(output: OutputFile) -> bytes:
+    if output.content is None:
+        raise OutputError(f"{output.dest_rel} was to be kept from the previous build, "
+                          "which did not write it; build again")
+    return output.content
+
+
+def _link_from_live(output: Path, staging: Path, dest: str) -> None:
+    target = staging / dest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(output / dest, target, follow_symlinks=False)
+    except FileNotFoundError:
+        raise OutputError(f"{output / dest} disappeared during the build; build "
+                          "again") from None
+
+
+def _remove_with_empty_parents(output: Path, dest: str) -> None:
+    (output / dest).unlink(missing_ok=True)
+    parent = (output / dest).parent
+    while parent != output:
+        try:
+            parent.rmdir()
+        except OSError:  # not empty: other files still live there
+            return
+        parent = parent.parent
 
 
 def safe_dest(dest_rel: str) -> str:
@@ -125,42 +319,14 @@ def write_site(files: dict[str, OutputFile], output: Path,
     """Write every file into a staging folder, then swap it in; return files written.
 
     `before_swap` may add to the staged site (the search index) before it goes live."""
-    given = _absolute(output)
-    if given.is_symlink():
-        # check_output_dir says why; this guards callers that skipped it.
-        raise OutputError(f"output folder {given} is a symbolic link; give the real folder")
-    output = given.resolve()
-    existed = output.exists()
+    site = StagedSite(output)
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(output)
-        # The pid in the name tells a later build whether this one is still running.
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output.name}-{os.getpid()}-",
-                                        dir=output.parent))
-    except OSError as exc:
-        raise _output_error(exc, output, existed, None) from None
-    try:
-        # mkdtemp makes the folder private (0700); a published site must be readable
-        # by the web server, like any folder the user would have made.
-        os.chmod(staging, 0o777 & ~_umask())
-        for dest, item in sorted(files.items()):
-            dest = safe_dest(dest)
-            if not (existed and _link_unchanged(output, staging, dest, item.content)):
-                _write_file(staging, dest, item.content)
-        if SITE_MARKER not in files:
-            _write_file(staging, SITE_MARKER, b"")
-        if before_swap is not None:
-            before_swap(staging)
-        _fsync_dir(staging)
-        _swap_in(staging, output)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise _output_error(exc, output, existed, staging) from None
+        for _, item in sorted(files.items()):
+            site.add(item)
     except BaseException:
-        # Ctrl-C, a failing search indexer...: nothing of this build may stay behind.
-        shutil.rmtree(staging, ignore_errors=True)
+        site.discard()
         raise
-    return len(files)
+    return site.commit(before_swap)
 
 
 def _output_error(exc: OSError, output: Path, existed: bool, staging: Path | None

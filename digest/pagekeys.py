@@ -1,0 +1,88 @@
+"""Page reuse: a key for everything a template receives, and the previous build's pages.
+
+A page's key must change whenever its bytes could, and be cheap to compute for every
+page of the site on every rebuild. Values are hashed as a tree (a Merkle hash): each
+view object is hashed once, from its fields and the hashes of the views inside it, so
+the 700 article cards that a topic page, the topics index and the home pages share
+are hashed once each instead of once per page that lists them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
+
+from digest.cache import content_hash
+from digest.writer import OutputFile
+
+_SCALARS = (str, int, float, bool, type(None), bytes)
+
+
+class ValueHasher:
+    """Hashes of view values; remembers every object it hashed (and keeps it alive, so
+    its id cannot be reused by another object while the memo exists)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[object, bytes]] = {}
+        self._fields: dict[type, tuple[str, ...]] = {}
+
+    def hash(self, value: object) -> bytes:
+        known = self._memo.get(id(value))
+        if known is not None:
+            return known[1]
+        kind = type(value)
+        if kind in _SCALARS:
+            return pickle.dumps(value, protocol=5)
+        part = self._part
+        if kind is tuple or kind is list:
+            parts: list[object] = [kind.__name__, *(part(v) for v in value)]  # type: ignore[attr-defined]
+        elif kind is dict:
+            parts = ["dict", *((part(k), part(v))
+                               for k, v in sorted(value.items()))]  # type: ignore[attr-defined]
+        elif is_dataclass(value):
+            names = self._fields.get(kind)
+            if names is None:
+                names = self._fields[kind] = tuple(f.name for f in fields(value))
+            parts = [kind.__qualname__, *(part(getattr(value, n)) for n in names)]
+        else:  # anything else a template might get: hashed by its pickled bytes
+            return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=20).digest()
+        digest = hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=20).digest()
+        if kind is not list and kind is not dict:  # those may change after hashing
+            self._memo[id(value)] = (value, digest)
+        return digest
+
+    def _part(self, value: object) -> object:
+        """Scalars go into their container's hash as they are (pickle tells a str from
+        the bytes of a hash); containers and views by their own hash."""
+        return value if type(value) in _SCALARS else (self.hash(value),)
+
+
+@dataclass(slots=True)
+class PageMemo:
+    """Pages of the previous build, reused when what they are rendered from is unchanged.
+
+    A page's key hashes its template's name and every value the template receives;
+    `fingerprint` covers the theme files, the config and digest's version.
+    `previous` maps each page of the previous build to (key, content hash). With
+    `load`, a reused page carries its old bytes (`digest serve` keeps them in memory);
+    without, it carries only its hash and the writer keeps the live file.
+    """
+
+    fingerprint: str
+    previous: dict[str, tuple[str, str]] = field(default_factory=dict)
+    load: Callable[[str], bytes | None] | None = None
+    hasher: ValueHasher = field(default_factory=ValueHasher)
+
+    def key(self, template: str, values: dict[str, object]) -> str:
+        return content_hash(self.fingerprint, template, self.hasher.hash(values))
+
+    def reuse(self, dest: str, key: str, source: str) -> OutputFile | None:
+        known = self.previous.get(dest)
+        if known is None or known[0] != key:
+            return None
+        if self.load is None:
+            return OutputFile(dest, None, source, key, known[1])
+        old = self.load(dest)
+        return OutputFile(dest, old, source, key) if old is not None else None
