@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig
+from digest.markdown import engine_name
 from digest.model import Person
 from digest.pagekeys import PageMemo
 from digest.progress import Progress
@@ -50,7 +51,7 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
                      ) -> list[ArticleResult]:
     """Every article through `articles.process_article`: from the cache when its inputs
     are unchanged, else in a pool of `jobs` processes when there is enough to do."""
-    settings = repr((config.base_url, config.timezone, config.allow_html))
+    settings = repr((config.base_url, config.timezone, config.allow_html, engine_name()))
     results: dict[str, ArticleResult] = {}
     todo: list[tuple[SourceText, SourceText | None]] = []
     keys: dict[str, str] = {}
