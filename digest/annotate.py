@@ -8,6 +8,7 @@ line; an annotation is never dropped silently.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -25,13 +26,31 @@ NOTE_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnnotatedArticle:
-    """An article with its body rendered and every annotation placed."""
+    """An article with its body rendered and every annotation placed.
+
+    The two renderings are kept compressed: a build holds every article's (and the cache
+    stores them), and each is read only a few times, when its pages are rendered."""
 
     article: Article
-    body_html: str  # with highlights, side notes and callouts
-    feed_html: str  # with highlights and notes as plain footnotes
+    body_zlib: bytes
+    feed_zlib: bytes
+
+    @classmethod
+    def of(cls, article: Article, body_html: str, feed_html: str) -> AnnotatedArticle:
+        return cls(article, zlib.compress(body_html.encode("utf-8"), 1),
+                   zlib.compress(feed_html.encode("utf-8"), 1))
+
+    @property
+    def body_html(self) -> str:
+        """With highlights, side notes and callouts."""
+        return zlib.decompress(self.body_zlib).decode("utf-8")
+
+    @property
+    def feed_html(self) -> str:
+        """With highlights and notes as plain footnotes."""
+        return zlib.decompress(self.feed_zlib).decode("utf-8")
 
 
 @lru_cache(maxsize=32768)
@@ -142,7 +161,7 @@ def annotate_article(article: Article, body_html: str, people: dict[str, Person]
         page_doc.add_mark(span, mark_id, css, after_html=sidenote_html(note, allow_html))
         feed_doc.add_mark(span, mark_id, css, after_html=footnote_ref_html(note))
     feed_html = feed_doc.render() + footnotes_html(article.notes, allow_html)
-    return AnnotatedArticle(article, page_doc.render(), feed_html)
+    return AnnotatedArticle.of(article, page_doc.render(), feed_html)
 
 
 def _duplicate_id(article: Article, element_id: str, selector: Selector,

@@ -231,7 +231,8 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
     # cache and the worker results small.
     article = replace(article, body="")
     page_url = links.absolute(urls.article_rel(article.slug))
-    annotated = replace(annotated, article=article, feed_html=absolute_feed_html(
-        annotated.feed_html, annotated.body_html, page_url))
+    body_html = annotated.body_html
+    annotated = AnnotatedArticle.of(article, body_html, absolute_feed_html(
+        annotated.feed_html, body_html, page_url))
     return ArticleResult(source.src_rel, article, annotated, tuple(report.problems),
                          tuple(references), tuple(event_marks))

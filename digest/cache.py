@@ -28,7 +28,7 @@ from digest import __version__
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".digest-cache"
-FORMAT = 3
+FORMAT = 4
 _HEADER = f"digest-cache {FORMAT} {__version__} py{sys.version_info[0]}.{sys.version_info[1]}"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 
@@ -21,16 +22,17 @@ _SCALARS = (str, int, float, bool, type(None), bytes)
 
 
 class ValueHasher:
-    """Hashes of view values; remembers every object it hashed (and keeps it alive, so
-    its id cannot be reused by another object while the memo exists)."""
+    """Hashes of view values. The hash of each view object (frozen, so it cannot change)
+    is remembered by a weak reference: the memo keeps no page alive, and an id reused
+    by a new object after the old one died is noticed."""
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[object, bytes]] = {}
+        self._memo: dict[int, tuple[weakref.ref[object], bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
 
     def hash(self, value: object) -> bytes:
         known = self._memo.get(id(value))
-        if known is not None:
+        if known is not None and known[0]() is value:
             return known[1]
         kind = type(value)
         if kind in _SCALARS:
@@ -49,8 +51,8 @@ class ValueHasher:
         else:  # anything else a template might get: hashed by its pickled bytes
             return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=20).digest()
         digest = hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=20).digest()
-        if kind is not list and kind is not dict:  # those may change after hashing
-            self._memo[id(value)] = (value, digest)
+        if hasattr(kind, "__weakref__"):  # views; not tuples, lists or dicts
+            self._memo[id(value)] = (weakref.ref(value), digest)
         return digest
 
     def _part(self, value: object) -> object:
