@@ -22,7 +22,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from digest import __version__
 
@@ -52,8 +52,21 @@ def _user_key() -> bytes:
     return path.read_bytes()
 
 
-def _sign(payload: bytes) -> bytes:
+def _sign(payload: bytes | memoryview) -> bytes:
     return hmac.new(_user_key(), payload, hashlib.sha256).digest()
+
+
+class _SigningFile:
+    """A file that signs what is written to it, so a pickle can be streamed to disk
+    instead of being built in memory first."""
+
+    def __init__(self, handle: BinaryIO, key: bytes) -> None:
+        self.handle = handle
+        self.mac = hmac.new(key, digestmod=hashlib.sha256)
+
+    def write(self, data: bytes) -> int:
+        self.mac.update(data)
+        return self.handle.write(data)
 
 
 def content_hash(*parts: str | bytes) -> str:
@@ -84,7 +97,8 @@ class BuildCache:
         except OSError as exc:
             log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
             return {}
-        signature, payload = data[:32], data[32:]
+        # A view, not a slice: the payload of a large site is tens of megabytes.
+        signature, payload = data[:32], memoryview(data)[32:]
         try:
             expected = _sign(payload)
         except OSError as exc:  # no private place for the key: work without a cache
@@ -139,16 +153,19 @@ class BuildCache:
         if self._new == self._old:
             return
         try:
-            _user_key()
+            key = _user_key()
         except OSError as exc:
             log.warning("cannot save the build cache (%s)", exc)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
         try:
-            payload = pickle.dumps((_HEADER, self._new), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(_sign(payload) + payload)
+                handle.write(bytes(32))  # the signature's place, filled in below
+                signing = _SigningFile(handle, key)
+                pickle.dump((_HEADER, self._new), signing, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.seek(0)
+                handle.write(signing.mac.digest())
             os.replace(tmp, self.path)
         except OSError as exc:
             log.warning("could not save the cache %s: %s", self.path, exc)

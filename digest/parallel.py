@@ -57,8 +57,8 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
     keys: dict[str, str] = {}
     for source in sources.articles:
         sidecar = sources.sidecars.get(Path(source.src_rel).stem)
-        key = content_hash(settings, registry_text, source.text,
-                           sidecar.src_rel if sidecar else "", sidecar.text if sidecar else "")
+        key = content_hash(settings, registry_text, source.data,
+                           sidecar.src_rel if sidecar else "", sidecar.data if sidecar else b"")
         keys[source.src_rel] = key
         cached = cache.get(source.src_rel, key) if cache else None
         if isinstance(cached, ArticleResult):

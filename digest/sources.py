@@ -12,10 +12,21 @@ from digest.errors import Problem
 
 @dataclass(frozen=True, slots=True)
 class SourceText:
-    """One source file's text, with its path relative to the site root."""
+    """One source file's text, with its path relative to the site root.
+
+    Kept as UTF-8 bytes: a build holds every source file, and news text with curly
+    quotes would take two bytes a character as `str` (one as UTF-8)."""
 
     src_rel: str
-    text: str
+    data: bytes  # UTF-8, without a byte order mark, lines ending in '\n'
+
+    @classmethod
+    def of(cls, src_rel: str, text: str) -> SourceText:
+        return cls(src_rel, text.encode("utf-8"))
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +113,16 @@ def read_source(path: Path, root: Path, max_size: int,
                        f"not valid UTF-8 (byte offset {exc.start}: "
                        f"0x{data[exc.start]:02x})",
                        "save the file as UTF-8", code="encoding")
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+        text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        data = text.encode("utf-8")
     if "\x00" in text:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
         return Problem(src_rel, line, offset - text.rfind("\n", 0, offset),
                        "file contains a NUL character", "remove it; it is not text",
                        code="encoding")
-    return SourceText(src_rel, text)
+    return SourceText(src_rel, data)
 
 
 def _read_remembered(path: Path, root: Path, max_size: int, real_dirs: dict[Path, Path],
