@@ -180,6 +180,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                            time.perf_counter() - started)
     analysis = analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
                                use_cache=use_cache)
+    del sources  # every article's text: not needed past the analysis
     if analysis.errors or (strict and analysis.warnings):
         raise ContentError(analysis.problems)
     before: dict[str, tuple[str, str]] | None = previous["files"] if previous else None

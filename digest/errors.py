@@ -29,6 +29,16 @@ class Problem:
     severity: Severity = "error"
     code: str = "invalid"
 
+    # The build cache holds a hundred thousand of these on a large site; dataclasses'
+    # own pickling of slotted classes looks up the field list for every object.
+    def __getstate__(self) -> tuple[object, ...]:
+        return (self.path, self.line, self.column, self.message, self.hint, self.severity,
+                self.code)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(_PROBLEM_FIELDS, state, strict=True):
+            object.__setattr__(self, name, value)
+
     def format_text(self) -> str:
         """`path:line:col: severity: message` plus an indented hint line."""
         head = f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
@@ -46,6 +56,9 @@ class Problem:
         data = asdict(self)
         keys = ("path", "line", "column", "severity", "code", "message", "hint")
         return {k: data[k] for k in keys}
+
+
+_PROBLEM_FIELDS = ("path", "line", "column", "message", "hint", "severity", "code")
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

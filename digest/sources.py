@@ -146,11 +146,21 @@ def _read_remembered(path: Path, root: Path, max_size: int, real_dirs: dict[Path
     return result
 
 
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a loop of links: reported by _refuse_outside_links
+        return False
+
+
 def _files(folder: Path, suffix: str) -> list[Path]:
-    if not folder.is_dir():
+    try:
+        with os.scandir(folder) as entries:  # file types without a stat per file
+            names = sorted(e.name for e in entries if e.name.endswith(suffix)
+                           and not e.name.startswith(".") and _is_file(e))
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix == suffix and p.is_file()
-                  and not p.name.startswith("."))
+    return [folder / name for name in names]
 
 
 def discover(config: SiteConfig, memo: dict[Path, tuple[tuple[int, int, int], SourceText]]

@@ -104,6 +104,9 @@ def load_pages(sources: Iterable[SourceText], report: Validation) -> tuple[Page,
 def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
                   report: Validation) -> tuple[Edition, ...]:
     intros: dict[dt.date, tuple[str, str]] = {}
+    by_day: dict[dt.date, list[str]] = {}
+    for article in articles:
+        by_day.setdefault(article.date, []).append(article.slug)
     for source in sources:
         stem = PurePosixPath(source.src_rel).stem
         try:
@@ -117,7 +120,7 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
         loaded = load_checked(source, EDITION, report)
         if loaded is None:
             continue
-        if not any(a.date == day for a in articles):
+        if day not in by_day:
             report.add([loaded.problem((), f"no article is published on {day.isoformat()}",
                                        "rename the file to an article's date, or remove it",
                                        severity="warning", code="empty-edition")])
@@ -126,12 +129,10 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
                                        f"{link.url[:60]}", "use an http(s) or relative URL",
                                        code="unsafe-url")])
         intros[day] = (text_of(loaded.data, "title"), text_of(loaded.data, "intro"))
-    days = sorted({a.date for a in articles}, reverse=True)
     editions = []
-    for day in days:
+    for day in sorted(by_day, reverse=True):
         title, intro = intros.get(day, ("", ""))
-        slugs = tuple(a.slug for a in articles if a.date == day)
-        editions.append(Edition(day, title, intro, slugs))
+        editions.append(Edition(day, title, intro, tuple(by_day[day])))
     return tuple(editions)
 
 
