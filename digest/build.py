@@ -10,13 +10,13 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, cast
 
 from digest import urls
 from digest.annotate import AnnotatedArticle
-from digest.cache import BuildCache
+from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
 from digest.feeds import feed_files
@@ -52,6 +52,9 @@ class Analysis:
     site: Site
     annotated: dict[str, AnnotatedArticle]
     problems: list[Problem]
+    # What each article page is made from, for page reuse (see render.article_page_key).
+    article_keys: dict[str, str] = field(default_factory=dict)
+    registries_key: str = ""
 
     @property
     def errors(self) -> list[Problem]:
@@ -90,11 +93,16 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
         cache = BuildCache(config.root, "articles")
     registry_text = sources.people.text if sources.people else ""
     jobs = usable_jobs(jobs or config.jobs or default_jobs())
-    results = process_articles(config, sources, people, registry_text, cache, jobs)
+    results, keys = process_articles(config, sources, people, registry_text, cache, jobs)
     site = validate_site(config, sources, results, topics, people, drafts, problems)
     annotated = {r.article.slug: r.annotated for r in results
                  if r.article is not None and r.annotated is not None}
-    analysis = Analysis(config, site, annotated, sort_problems(problems))
+    article_keys = {r.article.slug: keys[r.src_rel] for r in results
+                    if r.article is not None and r.article.slug in site.by_slug}
+    # Topic titles show on every article page; people's names are in each article's key.
+    registries = content_hash(sources.topics.data if sources.topics else b"", registry_text)
+    analysis = Analysis(config, site, annotated, sort_problems(problems), article_keys,
+                        registries)
     if cache is not None and not analysis.errors:
         if persistent:
             cache.save()
@@ -130,7 +138,8 @@ def render_files(analysis: Analysis, jobs: int = 1,
     })
     if writer is None:
         writer = cast(W, SiteWriter())
-    ctx = RenderContext(analysis.site, analysis.annotated, env, links)
+    ctx = RenderContext(analysis.site, analysis.annotated, env, links, analysis.article_keys,
+                        analysis.registries_key)
     memo = None
     if reuse is not None:
         memo = reuse(theme_fingerprint(theme, config, (env.globals["nav"], assets)))
@@ -189,7 +198,8 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                       update=before is not None and not analysis.config.search)
     try:
         render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
-                     reuse=(lambda fp: PageMemo(fp, before)) if before else None,
+                     # Keys are made on every build, so that the next one can reuse.
+                     reuse=(lambda fp: PageMemo(fp, before or {})) if state else None,
                      writer=site)
     except BaseException:
         site.discard()

@@ -48,9 +48,12 @@ def default_jobs() -> int:
 
 def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
                      registry_text: str, cache: BuildCache | None = None, jobs: int = 1
-                     ) -> list[ArticleResult]:
+                     ) -> tuple[list[ArticleResult], dict[str, str]]:
     """Every article through `articles.process_article`: from the cache when its inputs
-    are unchanged, else in a pool of `jobs` processes when there is enough to do."""
+    are unchanged, else in a pool of `jobs` processes when there is enough to do.
+
+    Also returns each article's input key (by source path): a hash of everything its
+    result was made from."""
     settings = repr((config.base_url, config.timezone, config.allow_html, engine_name()))
     results: dict[str, ArticleResult] = {}
     todo: list[tuple[SourceText, SourceText | None]] = []
@@ -69,7 +72,7 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
         results[result.src_rel] = result
         if cache:
             cache.put(result.src_rel, keys[result.src_rel], result)
-    return [results[s.src_rel] for s in sources.articles]
+    return [results[s.src_rel] for s in sources.articles], keys
 
 
 def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jinja2
@@ -11,6 +11,7 @@ import jinja2
 from digest import urls
 from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
+from digest.cache import content_hash
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
@@ -40,6 +41,8 @@ class RenderContext:
     annotated: dict[str, AnnotatedArticle]
     env: jinja2.Environment
     links: urls.Urls
+    article_keys: dict[str, str] = field(default_factory=dict)  # slug -> input key
+    registries_key: str = ""
 
 
 @lru_cache(maxsize=32768)
@@ -62,6 +65,9 @@ class ViewBuilder:
         for entry in self.site.chronology:
             for slug in entry.articles:
                 self._events_by_article.setdefault(slug, []).append(entry)
+
+    def events_of(self, slug: str) -> list[ChronologyEntry]:
+        return self._events_by_article.get(slug, [])
 
     def md(self, text: str) -> str:
         return _markdown_html(text, self.site.config.allow_html) if text else ""
@@ -192,7 +198,7 @@ class SiteRenderer:
 
     def page(self, template: str, rel: str, title: str, kind: str, source: str,
              description: str = "", *, jsonld: str = "", topic_slug: str | None = None,
-             **values: object) -> OutputFile:
+             key: str = "", **values: object) -> OutputFile:
         description = description or self.site.config.description
         canonical = self.links.absolute(rel)
         meta = PageMeta(title, description, rel, kind, canonical,
@@ -201,8 +207,7 @@ class SiteRenderer:
                                                self.links)),
                         jsonld=jsonld)
         dest = urls.dest_of(rel)
-        key = ""
-        if self.memo is not None:
+        if self.memo is not None and not key:
             key = self.memo.key(template, {"page": meta, **values})
             if (reused := self.memo.reuse(dest, key, source)) is not None:
                 return reused
@@ -223,13 +228,40 @@ class SiteRenderer:
             found = _JSONLD[key] = article_jsonld(site, article, self.links)
         return found
 
+    def article_page_key(self, article: Article) -> str:
+        """A key for an article's page from what its view is made of, without making it.
+
+        An article page shows the article (its input key covers its two files, the
+        people registry and the settings), topic titles (the registries key), the cards
+        of its related articles and the events it shares with others (their articles'
+        input keys, and the merged events themselves); the rest (theme, config, nav) is
+        in the memo's fingerprint. Unaffected pages are then reused without building
+        their views, which is most of the cost of a rebuild after a one-file edit."""
+        keys = self.ctx.article_keys
+        assert self.memo is not None
+        parts = [self.memo.fingerprint, "article.html", keys[article.slug],
+                 self.ctx.registries_key]
+        for slug in article.related:
+            parts += [slug, keys.get(slug, "-")]  # '-': not on the site (draft, missing)
+        for entry in self.views.events_of(article.slug):
+            parts.append(repr(entry))
+            parts += [keys.get(slug, "-") for slug in entry.articles]
+        return content_hash(*parts)
+
     def article_pages(self, slugs: Iterable[str]) -> Iterator[OutputFile]:
         """The page of each article named."""
         for slug in slugs:
             article = self.site.by_slug[slug]
+            key = ""
+            if self.memo is not None and slug in self.ctx.article_keys:
+                key = self.article_page_key(article)
+                dest = urls.dest_of(urls.article_rel(slug))
+                if (reused := self.memo.reuse(dest, key, article.src_rel)) is not None:
+                    yield reused
+                    continue
             yield self.page("article.html", urls.article_rel(slug), article.title, "article",
                             article.src_rel, plain_description(article),
-                            jsonld=self._article_jsonld(article),
+                            jsonld=self._article_jsonld(article), key=key,
                             article=self.views.article(article))
 
     def other_pages(self) -> Iterator[OutputFile]:

@@ -94,3 +94,62 @@ def test_page_keys_follow_values_not_objects() -> None:
     first = hasher.hash(items)
     items.append(3)  # lists are hashed again each time: they may change
     assert hasher.hash(items) != first
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# Edits whose effects reach pages of other articles: each must show wherever it should
+# after a rebuild that reuses pages, exactly as in a build from nothing.
+DEMO_EDITS = [
+    # The title of an article shown as a related card and on shared events' entries.
+    ("content/articles/russias-navalny-airlifted-to-germany.md",
+     "title: \"Russia's Navalny airlifted to Germany\"",
+     "title: \"Navalny flown to Berlin\""),
+    # A person's role, shown with their quotes in other articles.
+    ("content/people.yaml", "role: Kremlin spokesman (press secretary of the President of "
+     "Russia)", "role: Kremlin press secretary"),
+    # A topic title, shown on every card that carries the topic.
+    ("content/topics.yaml", "title: Russia–Ukraine war", "title: War in Ukraine"),
+    # One sidecar's copy of an event shared by id with another article.
+    ("content/articles/russias-navalny-airlifted-to-germany.yaml",
+     "text: The plane diverts to Omsk", "text: The aircraft diverts to Omsk"),
+    # The title of an article that another one does not list as related, but shares
+    # an event with (the event's entry on that page links to it by title).
+    ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.md",
+     'title: "Russia rejects foreign troops as security guarantees for Ukraine"',
+     'title: "Kremlin rejects foreign troops"'),
+    # The text of that shared event, given in only one of its two sidecars.
+    ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.yaml",
+     "Russia annexes Ukraine's Crimea", "Russia annexes Crimea"),
+    # An article becomes a draft: it leaves the site, its cards and shared events.
+    ("content/articles/russias-navalny-airlifted-to-germany.md", "\n---\n",
+     "\ndraft: true\n---\n"),
+]
+
+
+def test_rebuilds_that_reuse_pages_equal_builds_from_nothing(tmp_path: Path) -> None:
+    import shutil
+
+    from .conftest import REPO_ROOT
+
+    for search in (False, True):  # in-place updates, and whole staged sites
+        root = tmp_path / f"demo-{search}"
+        root.mkdir()
+        toml = (REPO_ROOT / "site.toml").read_text()
+        if not search:
+            toml = toml.replace("[search]\nenabled = true", "[search]\nenabled = false")
+            assert "enabled = false" in toml
+        (root / "site.toml").write_text(toml)
+        shutil.copytree(REPO_ROOT / "content", root / "content")
+        out = root / "_site"
+        build(root, output=out)
+        for number, (rel, old, new) in enumerate(DEMO_EDITS):
+            _replace(root / rel, old, new)
+            build(root, output=out)
+            fresh = tmp_path / f"fresh-{search}-{number}"
+            build(root, output=fresh, use_cache=False)
+            assert _tree(out) == _tree(fresh), (search, rel, new)
