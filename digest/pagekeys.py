@@ -37,17 +37,27 @@ class ValueHasher:
         kind = type(value)
         if kind in _SCALARS:
             return pickle.dumps(value, protocol=5)
-        part = self._part
+        # Scalars go into their container's hash as they are (pickle tells a str from
+        # the bytes of a hash), other values as `_nested` gives them. Inlined rather
+        # than a helper: this runs for every value of every page.
+        scalars, hash_of = _SCALARS, self._nested
         if kind is tuple or kind is list:
-            parts: list[object] = [kind.__name__, *(part(v) for v in value)]  # type: ignore[attr-defined]
+            parts: list[object] = [kind.__name__]  # type: ignore[attr-defined]
+            parts += [v if type(v) in scalars else hash_of(v)
+                      for v in value]  # type: ignore[attr-defined]
         elif kind is dict:
-            parts = ["dict", *((part(k), part(v))
-                               for k, v in sorted(value.items()))]  # type: ignore[attr-defined]
+            parts = ["dict"]
+            for k, v in sorted(value.items()):  # type: ignore[attr-defined]
+                parts += [k if type(k) in scalars else hash_of(k),
+                          v if type(v) in scalars else hash_of(v)]
         elif is_dataclass(value):
             names = self._fields.get(kind)
             if names is None:
                 names = self._fields[kind] = tuple(f.name for f in fields(value))
-            parts = [kind.__qualname__, *(part(getattr(value, n)) for n in names)]
+            parts = [kind.__qualname__]
+            for name in names:
+                v = getattr(value, name)
+                parts.append(v if type(v) in scalars else hash_of(v))
         else:  # anything else a template might get: hashed by its pickled bytes
             return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=20).digest()
         digest = hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=20).digest()
@@ -55,10 +65,13 @@ class ValueHasher:
             self._memo[id(value)] = (weakref.ref(value), digest)
         return digest
 
-    def _part(self, value: object) -> object:
-        """Scalars go into their container's hash as they are (pickle tells a str from
-        the bytes of a hash); containers and views by their own hash."""
-        return value if type(value) in _SCALARS else (self.hash(value),)
+    def _nested(self, value: object) -> tuple[object, ...]:
+        """A non-scalar inside a container: a tuple of scalars as it is (the (type,
+        link) pairs of a page's meta tags: thousands per build, not worth a hash each),
+        anything else by its hash. The two shapes cannot be mistaken for each other."""
+        if type(value) is tuple and all(type(v) in _SCALARS for v in value):
+            return ("=", value)
+        return (self.hash(value),)
 
 
 @dataclass(slots=True)

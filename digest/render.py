@@ -62,6 +62,7 @@ class ViewBuilder:
         self._event_views: dict[str, EventView] = {}
         self._quote_views: dict[tuple[str, str], QuoteView] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
+        self._links: dict[tuple[str, str], LinkView] = {}
         for entry in self.site.chronology:
             for slug in entry.articles:
                 self._events_by_article.setdefault(slug, []).append(entry)
@@ -72,13 +73,30 @@ class ViewBuilder:
     def md(self, text: str) -> str:
         return _markdown_html(text, self.site.config.allow_html) if text else ""
 
+    # Links are shared, not made anew for every card, quote and event that shows one:
+    # fewer objects, and each is hashed once for the page keys.
     def topic_link(self, slug: str) -> LinkView:
-        topic = self.site.topics.get(slug)
-        return LinkView(topic.title if topic else slug, self.href(urls.topic_rel(slug)))
+        link = self._links.get(("topic", slug))
+        if link is None:
+            topic = self.site.topics.get(slug)
+            link = self._links[("topic", slug)] = LinkView(
+                topic.title if topic else slug, self.href(urls.topic_rel(slug)))
+        return link
 
     def person_link(self, slug: str) -> LinkView:
-        person = self.site.people.get(slug)
-        return LinkView(person.name if person else slug, self.href(urls.person_rel(slug)))
+        link = self._links.get(("person", slug))
+        if link is None:
+            person = self.site.people.get(slug)
+            link = self._links[("person", slug)] = LinkView(
+                person.name if person else slug, self.href(urls.person_rel(slug)))
+        return link
+
+    def article_link(self, slug: str) -> LinkView:
+        link = self._links.get(("article", slug))
+        if link is None:
+            link = self._links[("article", slug)] = LinkView(
+                self.site.by_slug[slug].title, self.href(urls.article_rel(slug)))
+        return link
 
     def card(self, article: Article) -> ArticleCard:
         if article.slug not in self._cards:
@@ -101,8 +119,7 @@ class ViewBuilder:
             quote.id, quote.text,
             self.href(urls.article_rel(article.slug)) + "#" + quote.id,
             self.person_link(quote.speaker), person.role if person else "", quote.context,
-            LinkView(article.title, self.href(urls.article_rel(article.slug))),
-            format_day(article.date), quote.callout)
+            self.article_link(article.slug), format_day(article.date), quote.callout)
 
     def quotes(self, articles: Iterable[Article], speaker: str = "") -> tuple[QuoteView, ...]:
         return tuple(self.quote(a, q) for a in articles for q in a.quotes
@@ -118,8 +135,7 @@ class ViewBuilder:
     def _event(self, entry: ChronologyEntry) -> EventView:
         date = entry.date
         month = FuzzyDate(date.year, date.month).display() if date.month else ""
-        articles = tuple(LinkView(self.site.by_slug[s].title, self.href(urls.article_rel(s)))
-                         for s in entry.articles if s in self.site.by_slug)
+        articles = tuple(self.article_link(s) for s in entry.articles if s in self.site.by_slug)
         return EventView(
             entry.key, display_range(entry.date, entry.end, entry.approx), entry.date.iso,
             entry.end.iso if entry.end else "", entry.approx, entry.title,
