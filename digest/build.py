@@ -23,7 +23,7 @@ from digest.feeds import feed_files
 from digest.incremental import inputs_fingerprint, manifest, theme_fingerprint, updated_manifest
 from digest.lock import build_lock
 from digest.model import Site
-from digest.pagekeys import PageMemo
+from digest.pagekeys import PageMemo, ViewCache
 from digest.parallel import (
     OutputSink,
     default_jobs,
@@ -113,7 +113,7 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
 
 def render_files(analysis: Analysis, jobs: int = 1,
                  reuse: Callable[[str], PageMemo] | None = None,
-                 writer: W | None = None) -> W:
+                 writer: W | None = None, views: ViewCache | None = None) -> W:
     """Every output file of the site, given to `writer` (by default a SiteWriter that
     keeps them in memory).
 
@@ -138,12 +138,17 @@ def render_files(analysis: Analysis, jobs: int = 1,
     })
     if writer is None:
         writer = cast(W, SiteWriter())
+    fingerprint = ""
+    if reuse is not None or views is not None:
+        fingerprint = theme_fingerprint(theme, config, (env.globals["nav"], assets))
+    if views is not None:
+        views.start(fingerprint)
     ctx = RenderContext(analysis.site, analysis.annotated, env, links, analysis.article_keys,
-                        analysis.registries_key)
-    memo = None
-    if reuse is not None:
-        memo = reuse(theme_fingerprint(theme, config, (env.globals["nav"], assets)))
+                        analysis.registries_key, views)
+    memo = reuse(fingerprint) if reuse is not None else None
     render_pages(ctx, jobs, memo, writer)
+    if views is not None:
+        views.finish()
     for output in feed_files(analysis.site, analysis.annotated, links):
         writer.add(output)
     writer.add(timeline_file(analysis.site, links))

@@ -14,10 +14,12 @@ import pickle
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
+from typing import TypeVar
 
 from digest.cache import content_hash
 from digest.writer import OutputFile
 
+T = TypeVar("T")
 _SCALARS = (str, int, float, bool, type(None), bytes)
 
 
@@ -101,3 +103,37 @@ class PageMemo:
             return OutputFile(dest, None, source, key, known[1])
         old = self.load(dest)
         return OutputFile(dest, old, source, key) if old is not None else None
+
+
+class ViewCache:
+    """View objects kept from one rebuild of `digest serve` to the next, by what they
+    are made from (input keys), under one fingerprint (theme, config, version).
+
+    A rebuild after a one-file edit then meets the very objects of the last build for
+    everything the edit did not touch, and `hasher` (which lives as long) knows their
+    hashes: page keys cost a lookup per view instead of a hash."""
+
+    def __init__(self) -> None:
+        self.fingerprint = ""
+        self.hasher = ValueHasher()
+        self._old: dict[tuple[object, ...], object] = {}
+        self._new: dict[tuple[object, ...], object] = {}
+
+    def start(self, fingerprint: str) -> None:
+        """Begin a build; a new fingerprint makes every kept view stale."""
+        if fingerprint != self.fingerprint:
+            self.fingerprint, self.hasher, self._old = fingerprint, ValueHasher(), {}
+        self._new = {}
+
+    def get(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        found = self._new.get(key)
+        if found is None:
+            found = self._old.get(key)
+            if found is None:
+                found = make()
+            self._new[key] = found
+        return found  # type: ignore[return-value]
+
+    def finish(self) -> None:
+        """Keep what this build used (the rest is dropped)."""
+        self._old, self._new = self._new, {}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 import jinja2
 
@@ -17,7 +18,7 @@ from digest.feeds import feed_links
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
 from digest.model import Article, ChronologyEntry, Quote, Site
-from digest.pagekeys import PageMemo
+from digest.pagekeys import PageMemo, ViewCache
 from digest.views import (
     ArticleCard,
     ArticleView,
@@ -34,6 +35,8 @@ from digest.views import (
 )
 from digest.writer import OutputFile
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
@@ -43,6 +46,7 @@ class RenderContext:
     links: urls.Urls
     article_keys: dict[str, str] = field(default_factory=dict)  # slug -> input key
     registries_key: str = ""
+    views: ViewCache | None = None  # `digest serve`: views kept between rebuilds
 
 
 @lru_cache(maxsize=32768)
@@ -58,11 +62,8 @@ class ViewBuilder:
         self.ctx = ctx
         self.site = ctx.site
         self.href = ctx.links.href
-        self._cards: dict[str, ArticleCard] = {}
-        self._event_views: dict[str, EventView] = {}
-        self._quote_views: dict[tuple[str, str], QuoteView] = {}
+        self._memo: dict[tuple[object, ...], object] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
-        self._links: dict[tuple[str, str], LinkView] = {}
         for entry in self.site.chronology:
             for slug in entry.articles:
                 self._events_by_article.setdefault(slug, []).append(entry)
@@ -73,45 +74,48 @@ class ViewBuilder:
     def md(self, text: str) -> str:
         return _markdown_html(text, self.site.config.allow_html) if text else ""
 
+    def _shared(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """A view made once per build, and with `digest serve`'s ViewCache, kept across
+        builds while its inputs (`key`, holding input keys) are unchanged."""
+        found = self._memo.get(key)
+        if found is None:
+            views = self.ctx.views
+            found = self._memo[key] = views.get(key, make) if views is not None else make()
+        return found  # type: ignore[return-value]
+
+    def _article_key(self, slug: str) -> str:
+        return self.ctx.article_keys.get(slug, "")
+
     # Links are shared, not made anew for every card, quote and event that shows one:
     # fewer objects, and each is hashed once for the page keys.
     def topic_link(self, slug: str) -> LinkView:
-        link = self._links.get(("topic", slug))
-        if link is None:
+        def make() -> LinkView:
             topic = self.site.topics.get(slug)
-            link = self._links[("topic", slug)] = LinkView(
-                topic.title if topic else slug, self.href(urls.topic_rel(slug)))
-        return link
+            return LinkView(topic.title if topic else slug, self.href(urls.topic_rel(slug)))
+        return self._shared(("topic-link", slug, self.ctx.registries_key), make)
 
     def person_link(self, slug: str) -> LinkView:
-        link = self._links.get(("person", slug))
-        if link is None:
+        def make() -> LinkView:
             person = self.site.people.get(slug)
-            link = self._links[("person", slug)] = LinkView(
-                person.name if person else slug, self.href(urls.person_rel(slug)))
-        return link
+            return LinkView(person.name if person else slug, self.href(urls.person_rel(slug)))
+        return self._shared(("person-link", slug, self.ctx.registries_key), make)
 
     def article_link(self, slug: str) -> LinkView:
-        link = self._links.get(("article", slug))
-        if link is None:
-            link = self._links[("article", slug)] = LinkView(
-                self.site.by_slug[slug].title, self.href(urls.article_rel(slug)))
-        return link
+        return self._shared(("article-link", slug, self._article_key(slug)), lambda: LinkView(
+            self.site.by_slug[slug].title, self.href(urls.article_rel(slug))))
 
     def card(self, article: Article) -> ArticleCard:
-        if article.slug not in self._cards:
-            self._cards[article.slug] = ArticleCard(
+        def make() -> ArticleCard:
+            return ArticleCard(
                 article.slug, article.title, self.href(urls.article_rel(article.slug)),
                 format_day(article.date), article.date.isoformat(), article.section,
                 article.standfirst, tuple(self.topic_link(t) for t in article.topics))
-        return self._cards[article.slug]
+        return self._shared(("card", article.slug, self._article_key(article.slug),
+                             self.ctx.registries_key), make)
 
     def quote(self, article: Article, quote: Quote) -> QuoteView:
-        key = (article.slug, quote.id)
-        view = self._quote_views.get(key)
-        if view is None:
-            view = self._quote_views[key] = self._quote(article, quote)
-        return view
+        return self._shared(("quote", article.slug, quote.id, self._article_key(article.slug),
+                             self.ctx.registries_key), lambda: self._quote(article, quote))
 
     def _quote(self, article: Article, quote: Quote) -> QuoteView:
         person = self.site.people.get(quote.speaker)
@@ -127,10 +131,9 @@ class ViewBuilder:
 
     def event(self, entry: ChronologyEntry) -> EventView:
         # One event shows on the chronology, its topics' pages and its articles' pages.
-        view = self._event_views.get(entry.key)
-        if view is None:
-            view = self._event_views[entry.key] = self._event(entry)
-        return view
+        return self._shared(("event", repr(entry), self.ctx.registries_key,
+                             *(self._article_key(s) for s in entry.articles)),
+                            lambda: self._event(entry))
 
     def _event(self, entry: ChronologyEntry) -> EventView:
         date = entry.date

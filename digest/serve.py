@@ -38,7 +38,7 @@ from digest.build import analyse_sources, render_files
 from digest.cache import BuildCache
 from digest.config import CONFIG_NAME, load_config
 from digest.errors import ContentError, DigestError, Problem
-from digest.pagekeys import PageMemo
+from digest.pagekeys import PageMemo, ViewCache
 from digest.sources import discover
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,8 @@ NOT_BUILT = BuildState("", MappingProxyType({}), "/")
 
 def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None,
                     cache: BuildCache | None = None,
-                    sources_memo: dict[Path, Any] | None = None) -> BuildState:
+                    sources_memo: dict[Path, Any] | None = None,
+                    views: ViewCache | None = None) -> BuildState:
     """The site built from disk, with no build id yet; raise on any content error.
 
     Incremental: articles whose files did not change come from `cache` (kept in
@@ -131,10 +132,13 @@ def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None
     old = previous or NOT_BUILT
 
     def reuse(fingerprint: str) -> PageMemo:
-        return PageMemo(fingerprint, {d: (k, "") for d, k in old.page_keys.items()},
+        memo = PageMemo(fingerprint, {d: (k, "") for d, k in old.page_keys.items()},
                         old.files.get)
+        if views is not None:
+            memo.hasher = views.hasher  # knows the hashes of the views kept
+        return memo
 
-    files = render_files(analysis, jobs=1, reuse=reuse).files
+    files = render_files(analysis, jobs=1, reuse=reuse, views=views).files
     contents = {dest: output.content for dest, output in files.items()}
     keys = {dest: output.key for dest, output in files.items() if output.key}
     return BuildState(
@@ -375,6 +379,7 @@ class DevServer:
         self._state = NOT_BUILT
         self._article_cache = BuildCache.in_memory()
         self._sources_memo: dict[Path, Any] = {}
+        self._views = ViewCache()
         self._changed = threading.Condition()
         self._build_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -429,7 +434,7 @@ class DevServer:
             started = time.perf_counter()
             try:
                 built = build_in_memory(self.root, self.drafts, self._state,
-                                        self._article_cache, self._sources_memo)
+                                        self._article_cache, self._sources_memo, self._views)
             except Exception as exc:  # nothing a content or theme file holds may stop us
                 problems = problems_of(exc, self.root)
                 _log_failure(exc, problems)
