@@ -153,3 +153,25 @@ def test_rebuilds_that_reuse_pages_equal_builds_from_nothing(tmp_path: Path) -> 
             fresh = tmp_path / f"fresh-{search}-{number}"
             build(root, output=fresh, use_cache=False)
             assert _tree(out) == _tree(fresh), (search, rel, new)
+
+
+def test_serve_rebuilds_that_keep_views_equal_fresh_builds(tmp_path: Path) -> None:
+    import shutil
+
+    from digest.cache import BuildCache
+    from digest.pagekeys import ViewCache
+    from digest.serve import build_in_memory
+
+    from .conftest import REPO_ROOT
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copy(REPO_ROOT / "site.toml", root)
+    shutil.copytree(REPO_ROOT / "content", root / "content")
+    cache, memo, views = BuildCache.in_memory(), {}, ViewCache()
+    state = build_in_memory(root, False, None, cache, memo, views)
+    for rel, old, new in DEMO_EDITS:
+        _replace(root / rel, old, new)
+        state = build_in_memory(root, False, state, cache, memo, views)
+        fresh = build_in_memory(root, False)
+        assert dict(state.files) == dict(fresh.files), (rel, new)
