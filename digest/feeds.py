@@ -247,22 +247,27 @@ def atom_feed(
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-_ENTRIES: dict[tuple[object, ...], str] = {}
+_ENTRIES: dict[tuple[object, ...], tuple[AnnotatedArticle, str]] = {}
 
 
 def _atom_entry(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
     """One Atom entry; remembered, since an article sits in several feeds and
-    `digest serve` rebuilds every feed after each save."""
+    `digest serve` rebuilds every feed after each save.
+
+    Remembered by the identity of the (frozen) annotated article, which `digest serve`
+    keeps while its files are unchanged: hashing the article and its HTML for the key
+    cost more than making the entry. The entry holds the object, so its id cannot be
+    taken by another while remembered."""
     article = annotated.article
-    key = (links.base_url, site.config.author, site.config.title, site.config.allow_html, article,
-           annotated.feed_html, tuple(site.topics[t].title if t in site.topics else t
-                                      for t in article.topics))
-    entry = _ENTRIES.get(key)
-    if entry is None:
+    key = (links.base_url, site.config.author, site.config.title, site.config.allow_html,
+           id(annotated), tuple(site.topics[t].title if t in site.topics else t
+                                for t in article.topics))
+    found = _ENTRIES.get(key)
+    if found is None or found[0] is not annotated:
         if len(_ENTRIES) > 50_000:
             _ENTRIES.clear()
-        entry = _ENTRIES[key] = _make_atom_entry(site, annotated, links)
-    return entry
+        found = _ENTRIES[key] = (annotated, _make_atom_entry(site, annotated, links))
+    return found[1]
 
 
 def _make_atom_entry(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:

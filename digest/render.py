@@ -63,6 +63,7 @@ class ViewBuilder:
         self.site = ctx.site
         self.href = ctx.links.href
         self._memo: dict[tuple[object, ...], object] = {}
+        self._events: dict[str, EventView] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
         for entry in self.site.chronology:
             for slug in entry.articles:
@@ -131,9 +132,14 @@ class ViewBuilder:
 
     def event(self, entry: ChronologyEntry) -> EventView:
         # One event shows on the chronology, its topics' pages and its articles' pages.
-        return self._shared(("event", repr(entry), self.ctx.registries_key,
-                             *(self._article_key(s) for s in entry.articles)),
-                            lambda: self._event(entry))
+        # Entry keys are unique within a build; the shared key (repr and all) is made
+        # once per entry.
+        view = self._events.get(entry.key)
+        if view is None:
+            view = self._events[entry.key] = self._shared(
+                ("event", repr(entry), self.ctx.registries_key,
+                 *(self._article_key(s) for s in entry.articles)), lambda: self._event(entry))
+        return view
 
     def _event(self, entry: ChronologyEntry) -> EventView:
         date = entry.date

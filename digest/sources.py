@@ -146,6 +146,13 @@ def _read_remembered(path: Path, root: Path, max_size: int, real_dirs: dict[Path
     return result
 
 
+def _stem(src_rel: str) -> str:
+    """PurePosixPath(src_rel).stem, without a path object per file."""
+    name = src_rel.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 else name
+
+
 def _is_file(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_file()
@@ -192,7 +199,7 @@ def discover(config: SiteConfig, memo: dict[Path, tuple[tuple[int, int, int], So
     articles_dir = content / "articles"
     articles = read_all(_files(articles_dir, ".md"))
     sidecar_paths = _files(articles_dir, ".yaml") + _files(articles_dir, ".yml")
-    sidecars = {Path(s.src_rel).stem: s for s in read_all(sidecar_paths)}
+    sidecars = {_stem(s.src_rel): s for s in read_all(sidecar_paths)}
     registries = {}
     for name in ("topics", "people"):
         path = content / f"{name}.yaml"
