@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +18,7 @@ from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
-from digest.model import Article, ChronologyEntry, Quote, Site
+from digest.model import Article, ChronologyEntry, Edition, Quote, Site
 from digest.pagekeys import PageMemo, ViewCache
 from digest.views import (
     ArticleCard,
@@ -253,6 +254,14 @@ class SiteRenderer:
             found = _JSONLD[key] = article_jsonld(site, article, self.links)
         return found
 
+    def _input_key(self, *parts: str) -> str:
+        assert self.memo is not None
+        return content_hash(self.memo.fingerprint, self.ctx.registries_key, *parts)
+
+    def _reuse(self, rel: str, key: str, source: str) -> OutputFile | None:
+        assert self.memo is not None
+        return self.memo.reuse(urls.dest_of(rel), key, source)
+
     def article_page_key(self, article: Article) -> str:
         """A key for an article's page from what its view is made of, without making it.
 
@@ -292,23 +301,47 @@ class SiteRenderer:
     def other_pages(self) -> Iterator[OutputFile]:
         """Every page that is not an article page."""
         site, views, links, page = self.site, self.views, self.links, self.page
-        editions = [
-            EditionView(format_day(e.date), e.date.isoformat(), e.title or
-                        f"Digest of {format_day(e.date)}", views.md(e.intro),
-                        links.href(urls.edition_rel(e.date.isoformat())),
-                        tuple(views.card(site.by_slug[s]) for s in e.articles))
-            for e in site.editions
-        ]
-        for number, total, chunk in _paginate(editions, site.config.per_page):
+        keyed = self.memo is not None and bool(self.ctx.article_keys)
+        edition_views: dict[dt.date, EditionView] = {}
+
+        def edition_view(e: Edition) -> EditionView:
+            if e.date not in edition_views:
+                edition_views[e.date] = EditionView(
+                    format_day(e.date), e.date.isoformat(),
+                    e.title or f"Digest of {format_day(e.date)}", views.md(e.intro),
+                    links.href(urls.edition_rel(e.date.isoformat())),
+                    tuple(views.card(site.by_slug[s]) for s in e.articles))
+            return edition_views[e.date]
+
+        # Editions and home pages are most of a site's pages: like article pages they
+        # are keyed by their inputs (the edition file's fields, its articles' input
+        # keys, the registries), so unaffected ones are reused without building views.
+        edition_keys = {e.date: self._input_key(
+            "edition", e.date.isoformat(), e.title, e.intro,
+            *(self.ctx.article_keys.get(s, "-") for s in e.articles)) for e in site.editions
+        } if keyed else {}
+        for number, total, chunk in _paginate(list(site.editions), site.config.per_page):
+            rel = urls.home_rel(number)
+            key = self._input_key("home", str(number), str(total),
+                                  *(edition_keys[e.date] for e in chunk)) if keyed else ""
+            if key and (reused := self._reuse(rel, key, "home")) is not None:
+                yield reused
+                continue
             pager = Pager(number, total,
                           links.href(urls.home_rel(number - 1)) if number > 1 else "",
                           links.href(urls.home_rel(number + 1)) if number < total else "")
             title = site.config.title if number == 1 else f"{site.config.title}, page {number}"
-            yield page("home.html", urls.home_rel(number), title, "home", "home",
-                       editions=chunk, pager=pager)
-        for edition in editions:
-            yield page("edition.html", urls.edition_rel(edition.iso_date), edition.title, "edition",
-                       f"edition {edition.iso_date}", edition=edition)
+            yield page("home.html", rel, title, "home", "home", key=key,
+                       editions=[edition_view(e) for e in chunk], pager=pager)
+        for e in site.editions:
+            rel, source = urls.edition_rel(e.date.isoformat()), f"edition {e.date.isoformat()}"
+            key = edition_keys.get(e.date, "")
+            if key and (reused := self._reuse(rel, key, source)) is not None:
+                yield reused
+                continue
+            edition = edition_view(e)
+            yield page("edition.html", rel, edition.title, "edition", source, key=key,
+                       edition=edition)
         topic_views = []
         by_topic: dict[str, list[Article]] = {}
         by_speaker: dict[str, list[Article]] = {}

@@ -125,6 +125,12 @@ DEMO_EDITS = [
     # The text of that shared event, given in only one of its two sidecars.
     ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.yaml",
      "Russia annexes Ukraine's Crimea", "Russia annexes Crimea"),
+    # An edition's title, on its page and on the home page listing it.
+    ("content/digests/2019-12-21.yaml", 'title: "Trump impeached"',
+     'title: "The House impeaches Trump"'),
+    # An article moves to another day: it leaves one edition for another.
+    ("content/articles/iran-admits-downing-ukrainian-jet.md", "date: 2020-01-13",
+     "date: 2019-12-21"),
     # An article becomes a draft: it leaves the site, its cards and shared events.
     ("content/articles/russias-navalny-airlifted-to-germany.md", "\n---\n",
      "\ndraft: true\n---\n"),
