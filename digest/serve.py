@@ -116,7 +116,7 @@ NOT_BUILT = BuildState("", MappingProxyType({}), "/")
 
 def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None,
                     cache: BuildCache | None = None,
-                    sources_memo: dict[Path, Any] | None = None,
+                    sources_memo: dict[str, Any] | None = None,
                     views: ViewCache | None = None) -> BuildState:
     """The site built from disk, with no build id yet; raise on any content error.
 
@@ -378,7 +378,7 @@ class DevServer:
         self.drafts = drafts
         self._state = NOT_BUILT
         self._article_cache = BuildCache.in_memory()
-        self._sources_memo: dict[Path, Any] = {}
+        self._sources_memo: dict[str, Any] = {}
         self._views = ViewCache()
         self._changed = threading.Condition()
         self._build_lock = threading.Lock()

@@ -41,30 +41,31 @@ class SourceSet:
     editions: tuple[SourceText, ...]
 
 
-def _rel(path: Path, root: Path) -> str:
-    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+def _rel(path: Path | str, root: Path) -> str:
+    text, prefix = os.fspath(path), str(root).rstrip(os.sep) + os.sep
     if os.sep == "/" and text.startswith(prefix):  # the common case, without pathlib
         return text[len(prefix):]
-    return path.relative_to(root).as_posix()
+    return Path(path).relative_to(root).as_posix()
 
 
-def _outside(path: Path, real_root: Path, what: str = "symbolic link",
-             real_dirs: dict[Path, Path] | None = None) -> str | None:
+def _outside(path: Path | str, real_root: Path, what: str = "symbolic link",
+             real_dirs: dict[str, Path] | None = None) -> str | None:
     """Why `path` may not be read when it really leads outside the project, else None.
 
     `real_dirs` remembers resolved folders within one discovery: a file that is not a
     link itself really lies where its folder really is, so only folders and links need
     the (slow) full resolution."""
+    text = os.fspath(path)
     try:
-        if real_dirs is not None and not os.path.islink(path):
-            folder = path.parent
+        if real_dirs is not None and not os.path.islink(text):
+            # Plain strings: this runs for every content file of every build.
+            folder, name = os.path.split(text)
             real_folder = real_dirs.get(folder)
             if real_folder is None:
-                real_folder = real_dirs[folder] = folder.resolve()
-            # Plain strings: this runs for every content file of every build.
-            resolved = os.path.join(real_folder, path.name)
+                real_folder = real_dirs[folder] = Path(folder).resolve()
+            resolved = os.path.join(real_folder, name)
         else:
-            resolved = str(path.resolve())
+            resolved = str(Path(text).resolve())
     except (RuntimeError, OSError):  # a loop of links leads nowhere readable
         return f"{what} is part of a loop of symbolic links"
     root = str(real_root)
@@ -73,16 +74,17 @@ def _outside(path: Path, real_root: Path, what: str = "symbolic link",
     return f"{what} points outside the project ({resolved})"
 
 
-def _real(folder: Path, real_dirs: dict[Path, Path] | None) -> Path:
+def _real(folder: Path, real_dirs: dict[str, Path] | None) -> Path:
     if real_dirs is None:
         return folder.resolve()
-    if folder not in real_dirs:
-        real_dirs[folder] = folder.resolve()
-    return real_dirs[folder]
+    key = str(folder)
+    if key not in real_dirs:
+        real_dirs[key] = folder.resolve()
+    return real_dirs[key]
 
 
-def read_source(path: Path, root: Path, max_size: int,
-                real_dirs: dict[Path, Path] | None = None) -> SourceText | Problem:
+def read_source(path: Path | str, root: Path, max_size: int,
+                real_dirs: dict[str, Path] | None = None) -> SourceText | Problem:
     """Read one UTF-8 file, refusing links out of the project, huge files and bad bytes."""
     src_rel = _rel(path, root)
     real_root = _real(root, real_dirs)
@@ -93,7 +95,7 @@ def read_source(path: Path, root: Path, max_size: int,
                        "copy the file into the project instead of linking to it",
                        code="symlink")
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             # Never read more than the limit allows, even if the file grows meanwhile.
             data = handle.read(max_size + 1)
             size = max(len(data), os.fstat(handle.fileno()).st_size)
@@ -125,8 +127,8 @@ def read_source(path: Path, root: Path, max_size: int,
     return SourceText(src_rel, data)
 
 
-def _read_remembered(path: Path, root: Path, max_size: int, real_dirs: dict[Path, Path],
-                     memo: dict[Path, tuple[tuple[int, int, int], SourceText]] | None
+def _read_remembered(path: str, root: Path, max_size: int, real_dirs: dict[str, Path],
+                     memo: dict[str, tuple[tuple[int, int, int], SourceText]] | None
                      ) -> SourceText | Problem:
     if memo is None:
         return read_source(path, root, max_size, real_dirs)
@@ -160,17 +162,18 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _files(folder: Path, suffix: str) -> list[Path]:
+def _files(folder: Path, suffix: str) -> list[str]:
     try:
         with os.scandir(folder) as entries:  # file types without a stat per file
             names = sorted(e.name for e in entries if e.name.endswith(suffix)
                            and not e.name.startswith(".") and _is_file(e))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return [folder / name for name in names]
+    base = os.path.join(folder, "")
+    return [base + name for name in names]  # strings: one per content file
 
 
-def discover(config: SiteConfig, memo: dict[Path, tuple[tuple[int, int, int], SourceText]]
+def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], SourceText]]
              | None = None) -> tuple[SourceSet, list[Problem]]:
     """Find and read every content file; unreadable ones become problems.
 
@@ -184,9 +187,9 @@ def discover(config: SiteConfig, memo: dict[Path, tuple[tuple[int, int, int], So
     # in static/ would put its target on the web.
     _refuse_outside_links(root / "themes" / config.theme, root, problems)
 
-    real_dirs: dict[Path, Path] = {}
+    real_dirs: dict[str, Path] = {}
 
-    def read_all(paths: list[Path]) -> list[SourceText]:
+    def read_all(paths: list[str]) -> list[SourceText]:
         texts = []
         for path in paths:
             result = _read_remembered(path, root, config.max_file_size, real_dirs, memo)
@@ -203,7 +206,7 @@ def discover(config: SiteConfig, memo: dict[Path, tuple[tuple[int, int, int], So
     registries = {}
     for name in ("topics", "people"):
         path = content / f"{name}.yaml"
-        found = read_all([path]) if path.is_file() else []
+        found = read_all([str(path)]) if path.is_file() else []
         registries[name] = found[0] if found else None
     return SourceSet(
         articles=tuple(articles),
