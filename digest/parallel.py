@@ -11,8 +11,8 @@ import multiprocessing
 import os
 import sys
 import threading
+import weakref
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any, Protocol
 
 from digest.articles import ArticleResult, process_article
@@ -23,7 +23,7 @@ from digest.model import Person
 from digest.pagekeys import PageMemo
 from digest.progress import Progress
 from digest.render import RenderContext, SiteRenderer
-from digest.sources import SourceSet, SourceText
+from digest.sources import SourceSet, SourceText, stem_of
 from digest.writer import OutputFile
 
 PARALLEL_THRESHOLD = 48
@@ -46,6 +46,30 @@ def default_jobs() -> int:
         os.cpu_count() or 1)
 
 
+_KEYS: dict[tuple[int, int], tuple[object, ...]] = {}
+
+
+def _input_key(settings: str, registry_text: str, source: SourceText,
+               sidecar: SourceText | None) -> str:
+    """The hash of an article's inputs. `digest serve` hands over the same SourceText
+    objects while files are unchanged, so the hash is remembered by their identity
+    (checked through weak references, so a reused id is noticed and nothing is kept
+    alive) instead of hashing every article after each save."""
+    ident = (id(source), id(sidecar))
+    known = _KEYS.get(ident)
+    if (known is not None and known[0]() is source
+            and (known[1]() if known[1] is not None else None) is sidecar
+            and known[2] == settings and known[3] == registry_text):
+        return known[4]  # type: ignore[return-value]
+    key = content_hash(settings, registry_text, source.data,
+                       sidecar.src_rel if sidecar else "", sidecar.data if sidecar else b"")
+    if len(_KEYS) > 200_000:
+        _KEYS.clear()
+    _KEYS[ident] = (weakref.ref(source), weakref.ref(sidecar) if sidecar else None, settings,
+                    registry_text, key)
+    return key
+
+
 def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
                      registry_text: str, cache: BuildCache | None = None, jobs: int = 1
                      ) -> tuple[list[ArticleResult], dict[str, str]]:
@@ -59,9 +83,8 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
     todo: list[tuple[SourceText, SourceText | None]] = []
     keys: dict[str, str] = {}
     for source in sources.articles:
-        sidecar = sources.sidecars.get(Path(source.src_rel).stem)
-        key = content_hash(settings, registry_text, source.data,
-                           sidecar.src_rel if sidecar else "", sidecar.data if sidecar else b"")
+        sidecar = sources.sidecars.get(stem_of(source.src_rel))
+        key = _input_key(settings, registry_text, source, sidecar)
         keys[source.src_rel] = key
         cached = cache.get(source.src_rel, key) if cache else None
         if isinstance(cached, ArticleResult):

@@ -10,7 +10,7 @@ from digest.config import SiteConfig
 from digest.errors import Problem
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class SourceText:
     """One source file's text, with its path relative to the site root.
 
@@ -148,7 +148,7 @@ def _read_remembered(path: str, root: Path, max_size: int, real_dirs: dict[str, 
     return result
 
 
-def _stem(src_rel: str) -> str:
+def stem_of(src_rel: str) -> str:
     """PurePosixPath(src_rel).stem, without a path object per file."""
     name = src_rel.rsplit("/", 1)[-1]
     dot = name.rfind(".")
@@ -202,7 +202,7 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     articles_dir = content / "articles"
     articles = read_all(_files(articles_dir, ".md"))
     sidecar_paths = _files(articles_dir, ".yaml") + _files(articles_dir, ".yml")
-    sidecars = {_stem(s.src_rel): s for s in read_all(sidecar_paths)}
+    sidecars = {stem_of(s.src_rel): s for s in read_all(sidecar_paths)}
     registries = {}
     for name in ("topics", "people"):
         path = content / f"{name}.yaml"

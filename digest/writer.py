@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import logging
 import os
 import re
@@ -260,6 +261,7 @@ def _remove_with_empty_parents(output: Path, dest: str) -> None:
         parent = parent.parent
 
 
+@functools.lru_cache(maxsize=65536)  # the same few thousand paths, build after build
 def safe_dest(dest_rel: str) -> str:
     """Refuse any destination that could land outside the output folder."""
     path = PurePosixPath(dest_rel)
