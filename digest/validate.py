@@ -168,11 +168,25 @@ def merge_chronology(articles: tuple[Article, ...], event_marks: dict[tuple[str,
     return tuple(sorted(entries, key=lambda e: (e.date, e.end or e.date, e.title, e.key)))
 
 
+_REGISTRIES: dict[tuple[object, ...], tuple[dict[str, Topic], dict[str, Person],
+                                             list[Problem]]] = {}
+
+
 def load_registries(sources: SourceSet, problems: list[Problem]
                     ) -> tuple[dict[str, Topic], dict[str, Person]]:
-    """topics.yaml and people.yaml."""
-    report = Validation(problems)
-    return load_topics(sources.topics, report), load_people(sources.people, report)
+    """topics.yaml and people.yaml; the last ones read are remembered by their content,
+    since `digest serve` asks again after every save of any file."""
+    key = tuple((s.src_rel, s.data) if s else None for s in (sources.topics, sources.people))
+    known = _REGISTRIES.get(key)
+    if known is None:
+        found: list[Problem] = []
+        report = Validation(found)
+        known = (load_topics(sources.topics, report), load_people(sources.people, report),
+                 found)
+        _REGISTRIES.clear()
+        _REGISTRIES[key] = known
+    problems.extend(known[2])
+    return dict(known[0]), dict(known[1])
 
 
 def _check_references(results: list[ArticleResult], topics: dict[str, Topic],
