@@ -52,10 +52,6 @@ def _user_key() -> bytes:
     return path.read_bytes()
 
 
-def _sign(payload: bytes | memoryview) -> bytes:
-    return hmac.new(_user_key(), payload, hashlib.sha256).digest()
-
-
 class _SigningFile:
     """A file that signs what is written to it, so a pickle can be streamed to disk
     instead of being built in memory first."""
@@ -91,31 +87,39 @@ class BuildCache:
 
     def _load(self) -> dict[str, tuple[str, Any]]:
         try:
-            data = self.path.read_bytes()
+            handle = self.path.open("rb")
         except FileNotFoundError:
             return {}
         except OSError as exc:
             log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
             return {}
-        # A view, not a slice: the payload of a large site is tens of megabytes.
-        signature, payload = data[:32], memoryview(data)[32:]
-        try:
-            expected = _sign(payload)
-        except OSError as exc:  # no private place for the key: work without a cache
-            log.warning("cannot use the build cache (%s)", exc)
-            return {}
-        if len(data) < 32 or not hmac.compare_digest(signature, expected):
-            log.warning("cache %s was not written by digest for this user; ignoring it",
-                        self.path)
-            return {}
-        try:
-            header, table = pickle.loads(payload)
-            if header != _HEADER:
-                log.info("cache %s is from another version; rebuilding it", self.path.name)
+        with handle:
+            try:
+                key = _user_key()
+            except OSError as exc:  # no private place for the key: work without a cache
+                log.warning("cannot use the build cache (%s)", exc)
                 return {}
-        except Exception as exc:  # noqa: BLE001 - any damage means: do not trust it
-            log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
-            return {}
+            try:
+                # Verified, then read, in chunks: the payload of a large site is tens of
+                # megabytes, and holding it whole beside what it unpickles to would set
+                # the build's peak memory.
+                signature = handle.read(32)
+                mac = hmac.new(key, digestmod=hashlib.sha256)
+                while chunk := handle.read(1 << 20):
+                    mac.update(chunk)
+                if len(signature) < 32 or not hmac.compare_digest(signature, mac.digest()):
+                    log.warning("cache %s was not written by digest for this user; "
+                                "ignoring it", self.path)
+                    return {}
+                handle.seek(32)
+                header, table = pickle.load(handle)
+                if header != _HEADER:
+                    log.info("cache %s is from another version; rebuilding it",
+                             self.path.name)
+                    return {}
+            except Exception as exc:  # noqa: BLE001 - any damage means: do not trust it
+                log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
+                return {}
         if not isinstance(table, dict):
             log.warning("cache %s is malformed; rebuilding it", self.path)
             return {}
