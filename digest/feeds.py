@@ -127,8 +127,18 @@ def feed_id(site: Site, links: urls.Urls, rel: str) -> str:
     That year is one in which the authority certainly held its name, and it only moves
     if older articles are back-filled.
     """
-    first = min((a.date for a in site.articles), default=EPOCH.date())
-    return tag_uri(links, f"{first.year:04d}", rel)
+    return tag_uri(links, f"{_oldest_day(site.articles).year:04d}", rel)
+
+
+_OLDEST: list[tuple[tuple[Article, ...], dt.date]] = []
+
+
+def _oldest_day(articles: tuple[Article, ...]) -> dt.date:
+    """The day of the oldest article; remembered for the last site asked about, since
+    every feed of a site asks (a scan of every article per feed)."""
+    if not _OLDEST or _OLDEST[0][0] is not articles:
+        _OLDEST[:] = [(articles, min((a.date for a in articles), default=EPOCH.date()))]
+    return _OLDEST[0][1]
 
 
 def author_names(site: Site, article: Article | None = None) -> list[str]:

@@ -65,6 +65,8 @@ class ViewBuilder:
         self.href = ctx.links.href
         self._memo: dict[tuple[object, ...], object] = {}
         self._events: dict[str, EventView] = {}
+        self._entry_reprs: dict[str, str] = {}
+        self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
         for entry in self.site.chronology:
             for slug in entry.articles:
@@ -128,8 +130,15 @@ class ViewBuilder:
             self.article_link(article.slug), format_day(article.date), quote.callout)
 
     def quotes(self, articles: Iterable[Article], speaker: str = "") -> tuple[QuoteView, ...]:
-        return tuple(self.quote(a, q) for a in articles for q in a.quotes
-                     if not speaker or q.speaker == speaker)
+        found: list[QuoteView] = []
+        for article in articles:
+            views = self._quotes_of.get(article.slug)
+            if views is None:
+                views = self._quotes_of[article.slug] = tuple(
+                    self.quote(article, q) for q in article.quotes)
+            found += views if not speaker else [
+                v for v, q in zip(views, article.quotes, strict=True) if q.speaker == speaker]
+        return tuple(found)
 
     def event(self, entry: ChronologyEntry) -> EventView:
         # One event shows on the chronology, its topics' pages and its articles' pages.
@@ -138,9 +147,16 @@ class ViewBuilder:
         view = self._events.get(entry.key)
         if view is None:
             view = self._events[entry.key] = self._shared(
-                ("event", repr(entry), self.ctx.registries_key,
+                ("event", self.entry_repr(entry), self.ctx.registries_key,
                  *(self._article_key(s) for s in entry.articles)), lambda: self._event(entry))
         return view
+
+    def entry_repr(self, entry: ChronologyEntry) -> str:
+        """The merged event as text, for keys; made once per entry and build."""
+        text = self._entry_reprs.get(entry.key)
+        if text is None:
+            text = self._entry_reprs[entry.key] = repr(entry)
+        return text
 
     def _event(self, entry: ChronologyEntry) -> EventView:
         date = entry.date
@@ -278,7 +294,7 @@ class SiteRenderer:
         for slug in article.related:
             parts += [slug, keys.get(slug, "-")]  # '-': not on the site (draft, missing)
         for entry in self.views.events_of(article.slug):
-            parts.append(repr(entry))
+            parts.append(self.views.entry_repr(entry))
             parts += [keys.get(slug, "-") for slug in entry.articles]
         return content_hash(*parts)
 

@@ -227,12 +227,22 @@ def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> 
     if (message := _outside(folder, real_root, "folder")) is not None:
         problems.append(Problem(_rel(folder, root), 1, 1, message, hint, code="symlink"))
         return
-    # os.walk does not follow linked folders, so each link is seen once, here.
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in sorted(dirnames + filenames):
-            path = Path(dirpath, name)
-            if path.is_symlink() and (message := _outside(path, real_root)) is not None:
-                problems.append(Problem(_rel(path, root), 1, 1, message, hint, code="symlink"))
+    # Linked folders are not entered, so each link is seen once, here. scandir knows
+    # each entry's type without a stat: this runs on every rebuild of `digest serve`.
+    pending = [os.fspath(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:  # unreadable: as os.walk, skip it (reading its files will fail)
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                if (message := _outside(entry.path, real_root)) is not None:
+                    problems.append(Problem(_rel(entry.path, root), 1, 1, message, hint,
+                                            code="symlink"))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
