@@ -21,6 +21,7 @@ import pickle
 import secrets
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -73,6 +74,14 @@ def content_hash(*parts: str | bytes) -> str:
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
+
+
+def texts_hash(parts: Iterable[str]) -> str:
+    """content_hash for many short texts (page keys are made of dozens): each part
+    length-prefixed into one string, so they cannot run together, and hashed at once."""
+    joined = "".join([f"{len(part)}:{part}" for part in parts])
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"),
+                           digest_size=20).hexdigest()
 
 
 class BuildCache:

@@ -13,12 +13,12 @@ import jinja2
 from digest import urls
 from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
-from digest.cache import content_hash
+from digest.cache import texts_hash
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
-from digest.model import Article, ChronologyEntry, Edition, Quote, Site
+from digest.model import Article, ChronologyEntry, Edition, Person, Quote, Site, Topic
 from digest.pagekeys import PageMemo, ViewCache
 from digest.views import (
     ArticleCard,
@@ -66,6 +66,7 @@ class ViewBuilder:
         self._memo: dict[tuple[object, ...], object] = {}
         self._events: dict[str, EventView] = {}
         self._entry_reprs: dict[str, str] = {}
+        self._event_keys: dict[str, str] = {}
         self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
         for entry in self.site.chronology:
@@ -78,7 +79,7 @@ class ViewBuilder:
     def md(self, text: str) -> str:
         return _markdown_html(text, self.site.config.allow_html) if text else ""
 
-    def _shared(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+    def shared(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
         """A view made once per build, and with `digest serve`'s ViewCache, kept across
         builds while its inputs (`key`, holding input keys) are unchanged."""
         found = self._memo.get(key)
@@ -96,16 +97,16 @@ class ViewBuilder:
         def make() -> LinkView:
             topic = self.site.topics.get(slug)
             return LinkView(topic.title if topic else slug, self.href(urls.topic_rel(slug)))
-        return self._shared(("topic-link", slug, self.ctx.registries_key), make)
+        return self.shared(("topic-link", slug, self.ctx.registries_key), make)
 
     def person_link(self, slug: str) -> LinkView:
         def make() -> LinkView:
             person = self.site.people.get(slug)
             return LinkView(person.name if person else slug, self.href(urls.person_rel(slug)))
-        return self._shared(("person-link", slug, self.ctx.registries_key), make)
+        return self.shared(("person-link", slug, self.ctx.registries_key), make)
 
     def article_link(self, slug: str) -> LinkView:
-        return self._shared(("article-link", slug, self._article_key(slug)), lambda: LinkView(
+        return self.shared(("article-link", slug, self._article_key(slug)), lambda: LinkView(
             self.site.by_slug[slug].title, self.href(urls.article_rel(slug))))
 
     def card(self, article: Article) -> ArticleCard:
@@ -114,11 +115,11 @@ class ViewBuilder:
                 article.slug, article.title, self.href(urls.article_rel(article.slug)),
                 format_day(article.date), article.date.isoformat(), article.section,
                 article.standfirst, tuple(self.topic_link(t) for t in article.topics))
-        return self._shared(("card", article.slug, self._article_key(article.slug),
+        return self.shared(("card", article.slug, self._article_key(article.slug),
                              self.ctx.registries_key), make)
 
     def quote(self, article: Article, quote: Quote) -> QuoteView:
-        return self._shared(("quote", article.slug, quote.id, self._article_key(article.slug),
+        return self.shared(("quote", article.slug, quote.id, self._article_key(article.slug),
                              self.ctx.registries_key), lambda: self._quote(article, quote))
 
     def _quote(self, article: Article, quote: Quote) -> QuoteView:
@@ -140,13 +141,21 @@ class ViewBuilder:
                 v for v, q in zip(views, article.quotes, strict=True) if q.speaker == speaker]
         return tuple(found)
 
+    def event_key(self, entry: ChronologyEntry) -> str:
+        """What an event's view is made of: the merged event and its articles' keys."""
+        key = self._event_keys.get(entry.key)
+        if key is None:
+            key = self._event_keys[entry.key] = texts_hash(
+                (self.entry_repr(entry), *(self._article_key(s) for s in entry.articles)))
+        return key
+
     def event(self, entry: ChronologyEntry) -> EventView:
         # One event shows on the chronology, its topics' pages and its articles' pages.
         # Entry keys are unique within a build; the shared key (repr and all) is made
         # once per entry.
         view = self._events.get(entry.key)
         if view is None:
-            view = self._events[entry.key] = self._shared(
+            view = self._events[entry.key] = self.shared(
                 ("event", self.entry_repr(entry), self.ctx.registries_key,
                  *(self._article_key(s) for s in entry.articles)), lambda: self._event(entry))
         return view
@@ -272,7 +281,7 @@ class SiteRenderer:
 
     def _input_key(self, *parts: str) -> str:
         assert self.memo is not None
-        return content_hash(self.memo.fingerprint, self.ctx.registries_key, *parts)
+        return texts_hash((self.memo.fingerprint, self.ctx.registries_key, *parts))
 
     def _reuse(self, rel: str, key: str, source: str) -> OutputFile | None:
         assert self.memo is not None
@@ -296,7 +305,7 @@ class SiteRenderer:
         for entry in self.views.events_of(article.slug):
             parts.append(self.views.entry_repr(entry))
             parts += [keys.get(slug, "-") for slug in entry.articles]
-        return content_hash(*parts)
+        return texts_hash(parts)
 
     def article_pages(self, slugs: Iterable[str]) -> Iterator[OutputFile]:
         """The page of each article named."""
@@ -370,11 +379,20 @@ class SiteRenderer:
         for entry in site.chronology:
             for topic_slug in entry.topics:
                 events_by_topic.setdefault(topic_slug, []).append(entry)
+        keys = self.ctx.article_keys
         for slug, topic in sorted(site.topics.items()):
             members = by_topic.get(slug, [])
-            view = TopicView(slug, topic.title, topic.description, links.href(urls.topic_rel(slug)),
-                             tuple(views.card(a) for a in members), views.quotes(members),
-                             views.chronology(events_by_topic.get(slug, [])))
+            events = events_by_topic.get(slug, [])
+
+            def make_topic(slug: str = slug, topic: Topic = topic, members: list[Article]
+                           = members, events: list[ChronologyEntry] = events) -> TopicView:
+                return TopicView(slug, topic.title, topic.description,
+                                 links.href(urls.topic_rel(slug)),
+                                 tuple(views.card(a) for a in members), views.quotes(members),
+                                 views.chronology(events))
+            view = views.shared(("topic-view", slug, self.ctx.registries_key,
+                                 *(keys.get(a.slug, "") for a in members), "|",
+                                 *(views.event_key(e) for e in events)), make_topic)
             topic_views.append(view)
             yield page("topic.html", urls.topic_rel(slug), topic.title, "topic", f"topic {slug}",
                        topic.description, topic_slug=slug, topic=view)
@@ -382,19 +400,29 @@ class SiteRenderer:
         person_views = []
         for slug, person in sorted(site.people.items()):
             mentioned = by_speaker.get(slug, [])
-            view = PersonView(slug, person.name, person.role, links.href(urls.person_rel(slug)),
-                              person.same_as, views.quotes(mentioned, speaker=slug),
-                              tuple(views.card(a) for a in mentioned))
+
+            def make_person(slug: str = slug, person: Person = person,
+                            mentioned: list[Article] = mentioned) -> PersonView:
+                return PersonView(slug, person.name, person.role,
+                                  links.href(urls.person_rel(slug)), person.same_as,
+                                  views.quotes(mentioned, speaker=slug),
+                                  tuple(views.card(a) for a in mentioned))
+            view = views.shared(("person-view", slug, self.ctx.registries_key,
+                                 *(keys.get(a.slug, "") for a in mentioned)), make_person)
             person_views.append(view)
             yield page("person.html", urls.person_rel(slug), person.name, "person",
                        f"person {slug}", person.role,
                        jsonld=person_jsonld(site, person, links), person=view)
         yield page("people.html", "people/", "People", "people", "people index",
                    people=person_views)
+        everything = (self.ctx.registries_key, *(keys.get(a.slug, "") for a in site.articles))
         yield page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
-                   quotes=views.quotes(site.articles))
+                   quotes=views.shared(("all-quotes", *everything),
+                                       lambda: views.quotes(site.articles)))
         yield page("chronology.html", "chronology/", "Chronology", "chronology", "chronology",
-                   years=views.chronology(site.chronology),
+                   years=views.shared(("chronology", self.ctx.registries_key,
+                                       *(views.event_key(e) for e in site.chronology)),
+                                      lambda: views.chronology(site.chronology)),
                    topics=[views.topic_link(s) for s in sorted(site.topics)])
         if site.config.search:
             yield page("search.html", "search/", "Search", "search", "search page")

@@ -28,7 +28,7 @@ from digest.model import (
 )
 from digest.schema import EDITION, PAGE_FRONT_MATTER, PEOPLE, TOPICS
 from digest.slugs import RESERVED_SLUGS, slug_problem
-from digest.sources import SourceSet, SourceText
+from digest.sources import SourceSet, SourceText, stem_of
 from digest.yamlload import Mark
 
 # Page slugs that would shadow a section of the site.
@@ -145,8 +145,11 @@ def merge_chronology(articles: tuple[Article, ...], event_marks: dict[tuple[str,
             key = event.id or f"{article.slug}--{index + 1}"
             entry = merged.get(key)
             if entry is None:
-                merged[key] = {"event": event, "articles": [article.slug],
-                               "topics": list(article.topics), "from": article.sidecar_rel}
+                # Dicts as ordered sets: an id shared by hundreds of sidecars made list
+                # membership tests quadratic.
+                merged[key] = {"event": event, "articles": {article.slug: None},
+                               "topics": dict.fromkeys(article.topics),
+                               "from": article.sidecar_rel}
                 continue
             first: Event = entry["event"]
             if (first.date, first.end) != (event.date, event.end):
@@ -156,16 +159,22 @@ def merge_chronology(articles: tuple[Article, ...], event_marks: dict[tuple[str,
                                     f"{first.date.iso} in {entry['from']}",
                                     "events that share an id must share their dates",
                                     code="event-conflict")])
-            if article.slug not in entry["articles"]:
-                entry["articles"].append(article.slug)
-            entry["topics"].extend(t for t in article.topics if t not in entry["topics"])
+            entry["articles"].setdefault(article.slug)
+            for topic in article.topics:
+                entry["topics"].setdefault(topic)
     entries = [
         ChronologyEntry(key, e["event"].date, e["event"].title, e["event"].end,
                         e["event"].approx, e["event"].text, tuple(e["articles"]),
                         tuple(e["topics"]))
         for key, e in merged.items()
     ]
-    return tuple(sorted(entries, key=lambda e: (e.date, e.end or e.date, e.title, e.key)))
+    # Dates as plain tuples: comparing FuzzyDate objects runs Python code per comparison.
+    def order(e: ChronologyEntry) -> tuple[object, ...]:
+        end = e.end or e.date
+        return ((e.date.year, e.date.month, e.date.day), (end.year, end.month, end.day),
+                e.title, e.key)
+
+    return tuple(sorted(entries, key=order))
 
 
 _REGISTRIES: dict[tuple[object, ...], tuple[dict[str, Topic], dict[str, Person],
@@ -230,7 +239,7 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
         if article.draft and not drafts:
             continue
         kept.append(result)
-    article_stems = {PurePosixPath(s.src_rel).stem for s in sources.articles}
+    article_stems = {stem_of(s.src_rel) for s in sources.articles}
     for stem, sidecar in sorted(sources.sidecars.items()):
         if stem not in article_stems:
             report.add([Problem(sidecar.src_rel, 1, 1, f"sidecar has no article "
