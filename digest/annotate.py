@@ -133,8 +133,9 @@ def callout_html(quote: Quote, person: Person | None, person_href: str) -> str:
 
 def annotate_article(article: Article, body_html: str, people: dict[str, Person],
                      person_href: dict[str, str], allow_html: bool,
-                     problems: list[Problem]) -> AnnotatedArticle:
-    """Place every quote and note of `article` in its rendered body."""
+                     problems: list[Problem]) -> tuple[str, str]:
+    """Place every quote and note of `article` in its rendered body: (the page's body,
+    the feed's body with notes as footnotes)."""
     page_doc = anchors.AnnotatedHtml(body_html)
     feed_doc = anchors.AnnotatedHtml(body_html)
     seen_ids: dict[str, str] = {}
@@ -161,7 +162,7 @@ def annotate_article(article: Article, body_html: str, people: dict[str, Person]
         page_doc.add_mark(span, mark_id, css, after_html=sidenote_html(note, allow_html))
         feed_doc.add_mark(span, mark_id, css, after_html=footnote_ref_html(note))
     feed_html = feed_doc.render() + footnotes_html(article.notes, allow_html)
-    return AnnotatedArticle.of(article, page_doc.render(), feed_html)
+    return page_doc.render(), feed_html
 
 
 def _duplicate_id(article: Article, element_id: str, selector: Selector,

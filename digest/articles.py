@@ -225,14 +225,13 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
                                 "use an http(s) or relative URL", code="unsafe-url")])
     links = urls.Urls(config.base_url)
     person_href = {q.speaker: links.href(urls.person_rel(q.speaker)) for q in article.quotes}
-    annotated = annotate_article(article, rendered.html, people, person_href,
-                                 config.allow_html, report.problems)
+    body_html, feed_html = annotate_article(article, rendered.html, people, person_href,
+                                            config.allow_html, report.problems)
     # The Markdown source is not needed past this point; dropping it keeps the
     # cache and the worker results small.
     article = replace(article, body="")
     page_url = links.absolute(urls.article_rel(article.slug))
-    body_html = annotated.body_html
-    annotated = AnnotatedArticle.of(article, body_html, absolute_feed_html(
-        annotated.feed_html, body_html, page_url))
+    annotated = AnnotatedArticle.of(article, body_html,
+                                    absolute_feed_html(feed_html, body_html, page_url))
     return ArticleResult(source.src_rel, article, annotated, tuple(report.problems),
                          tuple(references), tuple(event_marks))

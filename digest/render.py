@@ -64,7 +64,6 @@ class ViewBuilder:
         self.site = ctx.site
         self.href = ctx.links.href
         self._memo: dict[tuple[object, ...], object] = {}
-        self._events: dict[str, EventView] = {}
         self._entry_reprs: dict[str, str] = {}
         self._event_keys: dict[str, str] = {}
         self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
@@ -151,14 +150,8 @@ class ViewBuilder:
 
     def event(self, entry: ChronologyEntry) -> EventView:
         # One event shows on the chronology, its topics' pages and its articles' pages.
-        # Entry keys are unique within a build; the shared key (repr and all) is made
-        # once per entry.
-        view = self._events.get(entry.key)
-        if view is None:
-            view = self._events[entry.key] = self.shared(
-                ("event", self.entry_repr(entry), self.ctx.registries_key,
-                 *(self._article_key(s) for s in entry.articles)), lambda: self._event(entry))
-        return view
+        return self.shared(("event", self.event_key(entry), self.ctx.registries_key),
+                           lambda: self._event(entry))
 
     def entry_repr(self, entry: ChronologyEntry) -> str:
         """The merged event as text, for keys; made once per entry and build."""

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from digest import urls
+from digest.build import Analysis, analyse
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -109,3 +111,14 @@ def make_site(tmp_path: Path):
         return write_files(root, files)
 
     return make
+
+
+# The demo site analysed once per test module: feeds, JSON-LD and timeline tests read it.
+@pytest.fixture(scope="module")
+def demo() -> Analysis:
+    return analyse(REPO_ROOT)
+
+
+@pytest.fixture(scope="module")
+def links(demo: Analysis) -> urls.Urls:
+    return urls.Urls(demo.config.base_url)

@@ -217,16 +217,6 @@ def assert_valid_json_feed(data: bytes, feed_url: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo() -> Analysis:
-    return analyse(REPO_ROOT)
-
-
-@pytest.fixture(scope="module")
-def links(demo: Analysis) -> urls.Urls:
-    return urls.Urls(demo.config.base_url)
-
-
-@pytest.fixture(scope="module")
 def files(demo: Analysis, links: urls.Urls) -> dict[str, bytes]:
     return {f.dest_rel: f.content for f in feed_files(demo.site, demo.annotated, links)}
 

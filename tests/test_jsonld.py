@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from digest import urls
-from digest.build import Analysis, analyse
+from digest.build import Analysis
 from digest.jsonld import (
     article_graph,
     article_jsonld,
@@ -135,16 +135,6 @@ def schema_problems(node: dict[str, Any], where: str = "") -> list[str]:
             else:
                 problems.append(f"{here}: unexpected value {item!r}")
     return problems
-
-
-@pytest.fixture(scope="module")
-def demo() -> Analysis:
-    return analyse(REPO_ROOT)
-
-
-@pytest.fixture(scope="module")
-def links(demo: Analysis) -> urls.Urls:
-    return urls.Urls(demo.config.base_url)
 
 
 def test_the_checker_catches_what_it_should() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from digest import urls
-from digest.build import Analysis, analyse
+from digest.build import Analysis
 from digest.dates import FuzzyDate
 from digest.model import ChronologyEntry
 from digest.timeline import timeline_date, timeline_file
@@ -29,16 +29,6 @@ SLIDE_KEYS = {
     "autolink",
     "unique_id",
 }
-
-
-@pytest.fixture(scope="module")
-def demo() -> Analysis:
-    return analyse(REPO_ROOT)
-
-
-@pytest.fixture(scope="module")
-def links(demo: Analysis) -> urls.Urls:
-    return urls.Urls(demo.config.base_url)
 
 
 @pytest.fixture(scope="module")
