@@ -19,7 +19,6 @@ from digest.annotate import AnnotatedArticle
 from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import ContentError, Problem, sort_problems
-from digest.feeds import feed_files
 from digest.incremental import inputs_fingerprint, manifest, theme_fingerprint, updated_manifest
 from digest.lock import build_lock
 from digest.model import Site
@@ -31,12 +30,11 @@ from digest.parallel import (
     render_pages,
     usable_jobs,
 )
-from digest.render import RenderContext
+from digest.render import RenderContext, SiteRenderer
 from digest.search import index_site
 from digest.sitemap import sitemap_files
 from digest.sources import SourceSet, discover
 from digest.templates import hashed_name, make_environment, resolve_theme, static_files
-from digest.timeline import timeline_file
 from digest.validate import load_registries, validate_site
 from digest.writer import OutputFile, SiteWriter, StagedSite, check_output_dir
 
@@ -145,13 +143,13 @@ def render_files(analysis: Analysis, jobs: int = 1,
         views.start(fingerprint)
     ctx = RenderContext(analysis.site, analysis.annotated, env, links, analysis.article_keys,
                         analysis.registries_key, views)
-    memo = reuse(fingerprint) if reuse is not None else None
-    render_pages(ctx, jobs, memo, writer)
+    renderer = SiteRenderer(ctx, reuse(fingerprint) if reuse is not None else None)
+    render_pages(renderer, jobs, writer)
+    for output in renderer.feeds():
+        writer.add(output)
+    writer.add(renderer.timeline())
     if views is not None:
         views.finish()
-    for output in feed_files(analysis.site, analysis.annotated, links):
-        writer.add(output)
-    writer.add(timeline_file(analysis.site, links))
     # The sitemap lists every HTML page written so far, so it comes last.
     page_rels = [d.removesuffix("index.html") for d in sorted(writer.dests())
                  if d.endswith(".html")]

@@ -15,9 +15,11 @@ through such a move needs the authority pinned in site.toml, which is not there 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from html import escape, unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -60,18 +62,33 @@ def feed_links(links: urls.Urls, topic_slug: str | None) -> list[tuple[str, str,
     return found
 
 
-def feed_files(
-    site: Site, annotated: dict[str, AnnotatedArticle], links: urls.Urls
-) -> list[OutputFile]:
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One feed of the site, before it is made: what `make` writes depends only on the
+    site's settings and topics, the year of its oldest article, `fallback` (for an
+    empty feed) and `articles`, so a rebuild can tell when to make it again."""
+
+    dest_rel: str
+    source: str
+    articles: tuple[Article, ...]
+    fallback: dt.datetime
+    make: Callable[[], bytes]
+
+    def output(self, key: str = "") -> OutputFile:
+        return OutputFile(self.dest_rel, self.make(), self.source, key)
+
+
+def site_feeds(site: Site, annotated: dict[str, AnnotatedArticle], links: urls.Urls
+               ) -> list[Feed]:
     """feed.xml, feed.json and topics/<slug>/feed.xml for every topic."""
-    newest = list(site.articles[:FEED_SIZE])
+    newest = tuple(site.articles[:FEED_SIZE])
     fallback = latest_update(site.articles)
     title = site.config.title
-    files = [
-        OutputFile(
-            feed_rel(), atom_feed(site, annotated, links, newest, title, "", fallback), "Atom feed"
-        ),
-        OutputFile("feed.json", json_feed(site, annotated, links, newest), "JSON Feed"),
+    feeds = [
+        Feed(feed_rel(), "Atom feed", newest, fallback, functools.partial(
+            atom_feed, site, annotated, links, newest, title, "", fallback)),
+        Feed("feed.json", "JSON Feed", newest, fallback,
+             functools.partial(json_feed, site, annotated, links, newest)),
     ]
     by_topic: dict[str, list[Article]] = {}
     for article in site.articles:
@@ -80,17 +97,18 @@ def feed_files(
             if len(members) < FEED_SIZE:
                 members.append(article)
     for slug, topic in sorted(site.topics.items()):
-        members = by_topic.get(slug, [])
-        files.append(
-            OutputFile(
-                feed_rel(slug),
-                atom_feed(
-                    site, annotated, links, members, f"{topic.title} · {title}", slug, fallback
-                ),
-                f"Atom feed of topic {slug}",
-            )
-        )
-    return files
+        chosen = tuple(by_topic.get(slug, []))
+        feeds.append(Feed(feed_rel(slug), f"Atom feed of topic {slug}", chosen, fallback,
+                          functools.partial(atom_feed, site, annotated, links, chosen,
+                                            f"{topic.title} · {title}", slug, fallback)))
+    return feeds
+
+
+def feed_files(
+    site: Site, annotated: dict[str, AnnotatedArticle], links: urls.Urls
+) -> list[OutputFile]:
+    """Every feed of the site, made."""
+    return [feed.output() for feed in site_feeds(site, annotated, links)]
 
 
 def latest_update(articles: Iterable[Article]) -> dt.datetime:
@@ -127,13 +145,13 @@ def feed_id(site: Site, links: urls.Urls, rel: str) -> str:
     That year is one in which the authority certainly held its name, and it only moves
     if older articles are back-filled.
     """
-    return tag_uri(links, f"{_oldest_day(site.articles).year:04d}", rel)
+    return tag_uri(links, f"{oldest_day(site.articles).year:04d}", rel)
 
 
 _OLDEST: list[tuple[tuple[Article, ...], dt.date]] = []
 
 
-def _oldest_day(articles: tuple[Article, ...]) -> dt.date:
+def oldest_day(articles: tuple[Article, ...]) -> dt.date:
     """The day of the oldest article; remembered for the last site asked about, since
     every feed of a site asks (a scan of every article per feed)."""
     if not _OLDEST or _OLDEST[0][0] is not articles:

@@ -20,9 +20,8 @@ from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig
 from digest.markdown import engine_name
 from digest.model import Person
-from digest.pagekeys import PageMemo
 from digest.progress import Progress
-from digest.render import RenderContext, SiteRenderer
+from digest.render import SiteRenderer
 from digest.sources import SourceSet, SourceText, stem_of
 from digest.writer import OutputFile
 
@@ -142,13 +141,11 @@ def _render_article_chunk(slugs: list[str]) -> list[Any]:
     return [sink.write(page) for page in renderer.article_pages(slugs)]
 
 
-def render_pages(ctx: RenderContext, jobs: int, memo: PageMemo | None,
-                 sink: OutputSink) -> None:
+def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
     """Every page into `sink`; article pages in forked workers when there are enough of
     them, while this process renders the index pages."""
     global _WORKER
-    renderer = SiteRenderer(ctx, memo)
-    slugs = [a.slug for a in ctx.site.articles]
+    slugs = [a.slug for a in renderer.site.articles]
     jobs = usable_jobs(jobs)
     if jobs <= 1 or len(slugs) < PARALLEL_THRESHOLD or sys.platform != "linux":
         for page in renderer.other_pages():

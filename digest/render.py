@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,11 +17,12 @@ from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
 from digest.cache import texts_hash
 from digest.dates import FuzzyDate, display_range, format_day
-from digest.feeds import feed_links
+from digest.feeds import feed_links, oldest_day, site_feeds
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
 from digest.model import Article, ChronologyEntry, Edition, Person, Quote, Site, Topic
 from digest.pagekeys import PageMemo, ViewCache
+from digest.timeline import timeline_file
 from digest.views import (
     ArticleCard,
     ArticleView,
@@ -66,6 +69,7 @@ class ViewBuilder:
         self._memo: dict[tuple[object, ...], object] = {}
         self._entry_reprs: dict[str, str] = {}
         self._event_keys: dict[str, str] = {}
+        self._listing_keys: dict[str, str] = {}
         self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
         for entry in self.site.chronology:
@@ -87,8 +91,16 @@ class ViewBuilder:
             found = self._memo[key] = views.get(key, make) if views is not None else make()
         return found  # type: ignore[return-value]
 
-    def _article_key(self, slug: str) -> str:
-        return self.ctx.article_keys.get(slug, "")
+    def listing_key(self, slug: str) -> str:
+        """A key for what pages other than its own show of an article (see
+        `listing_key`); '-' for an article not on the site, '' when pages are not keyed."""
+        if not self.ctx.article_keys:
+            return ""
+        key = self._listing_keys.get(slug)
+        if key is None:
+            article = self.site.by_slug.get(slug)
+            key = self._listing_keys[slug] = "-" if article is None else listing_key(article)
+        return key
 
     # Links are shared, not made anew for every card, quote and event that shows one:
     # fewer objects, and each is hashed once for the page keys.
@@ -105,7 +117,7 @@ class ViewBuilder:
         return self.shared(("person-link", slug, self.ctx.registries_key), make)
 
     def article_link(self, slug: str) -> LinkView:
-        return self.shared(("article-link", slug, self._article_key(slug)), lambda: LinkView(
+        return self.shared(("article-link", slug, self.listing_key(slug)), lambda: LinkView(
             self.site.by_slug[slug].title, self.href(urls.article_rel(slug))))
 
     def card(self, article: Article) -> ArticleCard:
@@ -114,11 +126,11 @@ class ViewBuilder:
                 article.slug, article.title, self.href(urls.article_rel(article.slug)),
                 format_day(article.date), article.date.isoformat(), article.section,
                 article.standfirst, tuple(self.topic_link(t) for t in article.topics))
-        return self.shared(("card", article.slug, self._article_key(article.slug),
+        return self.shared(("card", article.slug, self.listing_key(article.slug),
                              self.ctx.registries_key), make)
 
     def quote(self, article: Article, quote: Quote) -> QuoteView:
-        return self.shared(("quote", article.slug, quote.id, self._article_key(article.slug),
+        return self.shared(("quote", article.slug, quote.id, self.listing_key(article.slug),
                              self.ctx.registries_key), lambda: self._quote(article, quote))
 
     def _quote(self, article: Article, quote: Quote) -> QuoteView:
@@ -141,11 +153,11 @@ class ViewBuilder:
         return tuple(found)
 
     def event_key(self, entry: ChronologyEntry) -> str:
-        """What an event's view is made of: the merged event and its articles' keys."""
+        """What an event's view is made of: the merged event and its articles' titles."""
         key = self._event_keys.get(entry.key)
         if key is None:
             key = self._event_keys[entry.key] = texts_hash(
-                (self.entry_repr(entry), *(self._article_key(s) for s in entry.articles)))
+                (self.entry_repr(entry), *(self.listing_key(s) for s in entry.articles)))
         return key
 
     def event(self, entry: ChronologyEntry) -> EventView:
@@ -212,6 +224,30 @@ class ViewBuilder:
             sources=tuple(sources))
 
 
+_LISTINGS: dict[int, tuple[Article, str]] = {}
+
+
+def listing_key(article: Article) -> str:
+    """A hash of everything pages other than its own show of an article: its card (slug,
+    title, day, section, standfirst, topics), its quotes, and its title on the entries of
+    its events. An edit to its body, summary or notes leaves it unchanged, so topic,
+    person, edition, index, quotes and chronology pages are reused.
+
+    Remembered by the article's identity (`digest serve` keeps unchanged articles from
+    one rebuild to the next); the entry holds the article, so its id is not reused."""
+    found = _LISTINGS.get(id(article))
+    if found is not None and found[0] is article:
+        return found[1]
+    key = texts_hash((article.slug, article.title, article.date.isoformat(), article.section,
+                      article.standfirst, *article.topics, "|",
+                      *(repr((q.id, q.text, q.speaker, q.context, q.callout))
+                        for q in article.quotes)))
+    if len(_LISTINGS) > 200_000:
+        _LISTINGS.clear()
+    _LISTINGS[id(article)] = (article, key)
+    return key
+
+
 def plain_description(article: Article) -> str:
     """Plain text for meta descriptions: the standfirst, else the summary without markup."""
     text = article.standfirst or article.summary
@@ -276,6 +312,15 @@ class SiteRenderer:
         assert self.memo is not None
         return texts_hash((self.memo.fingerprint, self.ctx.registries_key, *parts))
 
+    def _keyed(self, template: str, rel: str, source: str, inputs: Iterable[str],
+               keyed: bool) -> tuple[str, OutputFile | None]:
+        """A page keyed by its inputs (everything else it shows is in the fingerprint):
+        its key, and the previous build's page when that key is unchanged."""
+        if not keyed:
+            return "", None
+        key = self._input_key(template, rel, *inputs)
+        return key, self._reuse(rel, key, source)
+
     def _reuse(self, rel: str, key: str, source: str) -> OutputFile | None:
         assert self.memo is not None
         return self.memo.reuse(urls.dest_of(rel), key, source)
@@ -289,15 +334,13 @@ class SiteRenderer:
         input keys, and the merged events themselves); the rest (theme, config, nav) is
         in the memo's fingerprint. Unaffected pages are then reused without building
         their views, which is most of the cost of a rebuild after a one-file edit."""
-        keys = self.ctx.article_keys
+        views = self.views
         assert self.memo is not None
-        parts = [self.memo.fingerprint, "article.html", keys[article.slug],
+        parts = [self.memo.fingerprint, "article.html", self.ctx.article_keys[article.slug],
                  self.ctx.registries_key]
         for slug in article.related:
-            parts += [slug, keys.get(slug, "-")]  # '-': not on the site (draft, missing)
-        for entry in self.views.events_of(article.slug):
-            parts.append(self.views.entry_repr(entry))
-            parts += [keys.get(slug, "-") for slug in entry.articles]
+            parts += [slug, views.listing_key(slug)]  # '-': not on the site (draft, missing)
+        parts += [views.event_key(entry) for entry in views.events_of(article.slug)]
         return texts_hash(parts)
 
     def article_pages(self, slugs: Iterable[str]) -> Iterator[OutputFile]:
@@ -319,7 +362,7 @@ class SiteRenderer:
     def other_pages(self) -> Iterator[OutputFile]:
         """Every page that is not an article page."""
         site, views, links, page = self.site, self.views, self.links, self.page
-        keyed = self.memo is not None and bool(self.ctx.article_keys)
+        keyed = self._keyed_files()
         edition_views: dict[dt.date, EditionView] = {}
 
         def edition_view(e: Edition) -> EditionView:
@@ -336,7 +379,7 @@ class SiteRenderer:
         # keys, the registries), so unaffected ones are reused without building views.
         edition_keys = {e.date: self._input_key(
             "edition", e.date.isoformat(), e.title, e.intro,
-            *(self.ctx.article_keys.get(s, "-") for s in e.articles)) for e in site.editions
+            *(views.listing_key(s) for s in e.articles)) for e in site.editions
         } if keyed else {}
         for number, total, chunk in _paginate(list(site.editions), site.config.per_page):
             rel = urls.home_rel(number)
@@ -360,7 +403,6 @@ class SiteRenderer:
             edition = edition_view(e)
             yield page("edition.html", rel, edition.title, "edition", source, key=key,
                        edition=edition)
-        topic_views = []
         by_topic: dict[str, list[Article]] = {}
         by_speaker: dict[str, list[Article]] = {}
         for article in site.articles:
@@ -372,10 +414,18 @@ class SiteRenderer:
         for entry in site.chronology:
             for topic_slug in entry.topics:
                 events_by_topic.setdefault(topic_slug, []).append(entry)
-        keys = self.ctx.article_keys
+        listing_key = views.listing_key
+        registries = self.ctx.registries_key
+        # Topic, person, index, quotes and chronology pages are keyed by the inputs of
+        # their views (registries, their articles' input keys, their events' keys), so a
+        # rebuild reuses an unaffected one without building its views or meta tags.
+        topic_views: list[Callable[[], TopicView]] = []
+        topic_inputs: list[str] = []
         for slug, topic in sorted(site.topics.items()):
             members = by_topic.get(slug, [])
             events = events_by_topic.get(slug, [])
+            inputs = ("topic-view", slug, registries, *(listing_key(a.slug) for a in members),
+                      "|", *(views.event_key(e) for e in events))
 
             def make_topic(slug: str = slug, topic: Topic = topic, members: list[Article]
                            = members, events: list[ChronologyEntry] = events) -> TopicView:
@@ -383,16 +433,22 @@ class SiteRenderer:
                                  links.href(urls.topic_rel(slug)),
                                  tuple(views.card(a) for a in members), views.quotes(members),
                                  views.chronology(events))
-            view = views.shared(("topic-view", slug, self.ctx.registries_key,
-                                 *(keys.get(a.slug, "") for a in members), "|",
-                                 *(views.event_key(e) for e in events)), make_topic)
+            view = functools.partial(views.shared, inputs, make_topic)
             topic_views.append(view)
-            yield page("topic.html", urls.topic_rel(slug), topic.title, "topic", f"topic {slug}",
-                       topic.description, topic_slug=slug, topic=view)
-        yield page("topics.html", "topics/", "Topics", "topics", "topics index", topics=topic_views)
-        person_views = []
+            topic_inputs += inputs
+            rel, source = urls.topic_rel(slug), f"topic {slug}"
+            key, reused = self._keyed("topic.html", rel, source, inputs, keyed)
+            yield reused or page("topic.html", rel, topic.title, "topic", source,
+                                 topic.description, key=key, topic_slug=slug, topic=view())
+        key, reused = self._keyed("topics.html", "topics/", "topics index", topic_inputs, keyed)
+        yield reused or page("topics.html", "topics/", "Topics", "topics", "topics index",
+                             key=key, topics=[view() for view in topic_views])
+        person_views: list[Callable[[], PersonView]] = []
+        person_inputs: list[str] = []
         for slug, person in sorted(site.people.items()):
             mentioned = by_speaker.get(slug, [])
+            inputs = ("person-view", slug, registries,
+                      *(listing_key(a.slug) for a in mentioned))
 
             def make_person(slug: str = slug, person: Person = person,
                             mentioned: list[Article] = mentioned) -> PersonView:
@@ -400,23 +456,31 @@ class SiteRenderer:
                                   links.href(urls.person_rel(slug)), person.same_as,
                                   views.quotes(mentioned, speaker=slug),
                                   tuple(views.card(a) for a in mentioned))
-            view = views.shared(("person-view", slug, self.ctx.registries_key,
-                                 *(keys.get(a.slug, "") for a in mentioned)), make_person)
+            view = functools.partial(views.shared, inputs, make_person)
             person_views.append(view)
-            yield page("person.html", urls.person_rel(slug), person.name, "person",
-                       f"person {slug}", person.role,
-                       jsonld=person_jsonld(site, person, links), person=view)
-        yield page("people.html", "people/", "People", "people", "people index",
-                   people=person_views)
-        everything = (self.ctx.registries_key, *(keys.get(a.slug, "") for a in site.articles))
-        yield page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
-                   quotes=views.shared(("all-quotes", *everything),
-                                       lambda: views.quotes(site.articles)))
-        yield page("chronology.html", "chronology/", "Chronology", "chronology", "chronology",
-                   years=views.shared(("chronology", self.ctx.registries_key,
-                                       *(views.event_key(e) for e in site.chronology)),
-                                      lambda: views.chronology(site.chronology)),
-                   topics=[views.topic_link(s) for s in sorted(site.topics)])
+            person_inputs += inputs
+            rel, source = urls.person_rel(slug), f"person {slug}"
+            key, reused = self._keyed("person.html", rel, source, inputs, keyed)
+            yield reused or page("person.html", rel, person.name, "person", source, person.role,
+                                 key=key, jsonld=person_jsonld(site, person, links),
+                                 person=view())
+        key, reused = self._keyed("people.html", "people/", "people index", person_inputs,
+                                  keyed)
+        yield reused or page("people.html", "people/", "People", "people", "people index",
+                             key=key, people=[view() for view in person_views])
+        everything = ("all-quotes", registries, *(listing_key(a.slug) for a in site.articles))
+        key, reused = self._keyed("quotes.html", "quotes/", "quotes index", everything, keyed)
+        yield reused or page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
+                             key=key, quotes=views.shared(
+                                 everything, lambda: views.quotes(site.articles)))
+        chronology = ("chronology", registries, *(views.event_key(e) for e in site.chronology))
+        key, reused = self._keyed("chronology.html", "chronology/", "chronology",
+                                  (*chronology, *sorted(site.topics)), keyed)
+        yield reused or page("chronology.html", "chronology/", "Chronology", "chronology",
+                             "chronology", key=key,
+                             years=views.shared(chronology,
+                                                lambda: views.chronology(site.chronology)),
+                             topics=[views.topic_link(s) for s in sorted(site.topics)])
         if site.config.search:
             yield page("search.html", "search/", "Search", "search", "search page")
         for item in site.pages:
@@ -427,9 +491,27 @@ class SiteRenderer:
         html = self.ctx.env.get_template("404.html").render(page=meta)
         yield OutputFile("404.html", html.encode("utf-8"), "404 page")
 
+    def _keyed_files(self) -> bool:
+        return self.memo is not None and bool(self.ctx.article_keys)
 
-def render_site(ctx: RenderContext, memo: PageMemo | None = None) -> Iterator[OutputFile]:
-    """Every HTML page of the site, in one process."""
-    renderer = SiteRenderer(ctx, memo)
-    yield from renderer.other_pages()
-    yield from renderer.article_pages(a.slug for a in ctx.site.articles)
+    def feeds(self) -> Iterator[OutputFile]:
+        """The site's feeds; one is made again only when its articles' input keys, the
+        oldest article's year (in feed ids) or the fallback date of empty feeds change."""
+        site, keys, keyed = self.site, self.ctx.article_keys, self._keyed_files()
+        oldest = oldest_day(site.articles).isoformat()
+        for feed in site_feeds(site, self.ctx.annotated, self.links):
+            inputs = itertools.chain((oldest, feed.fallback.isoformat()),
+                                     (keys[a.slug] for a in feed.articles))
+            key, reused = self._keyed("feed", feed.dest_rel, feed.source, inputs, keyed)
+            yield reused or feed.output(key)
+
+    def timeline(self) -> OutputFile:
+        """timeline.json, made again only when an event's key changes."""
+        keyed = self._keyed_files()
+        key, reused = self._keyed("timeline", "timeline.json", "chronology timeline", (
+            self.views.event_key(e) for e in self.site.chronology), keyed)
+        if reused is not None:
+            return reused
+        made = timeline_file(self.site, self.links)
+        return OutputFile(made.dest_rel, made.content, made.source, key)
+

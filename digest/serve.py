@@ -36,6 +36,7 @@ import watchfiles
 
 from digest.build import analyse_sources, render_files
 from digest.cache import BuildCache
+from digest.collector import DeferredCollector
 from digest.config import CONFIG_NAME, load_config
 from digest.errors import ContentError, DigestError, Problem
 from digest.pagekeys import PageMemo, ViewCache
@@ -382,6 +383,7 @@ class DevServer:
         self._views = ViewCache()
         self._changed = threading.Condition()
         self._build_lock = threading.Lock()
+        self._collector = DeferredCollector(self._build_lock)
         self._stopping = threading.Event()
         self._session = secrets.token_hex(4)  # a page from an earlier run always reloads
         self._counter = itertools.count(1)
@@ -420,6 +422,7 @@ class DevServer:
     def stop(self) -> None:
         """End event streams, stop serving and watching, join the threads. Idempotent."""
         self._stopping.set()
+        self._collector.stop()
         with self._changed:
             self._changed.notify_all()
         if self._http_thread is not None and self._http_thread.is_alive():
@@ -446,7 +449,8 @@ class DevServer:
             with self._changed:
                 self._state = state
                 self._changed.notify_all()
-            return state
+        self._collector.built()
+        return state
 
     def _succeeded(self, built: BuildState, seconds: float) -> BuildState:
         previous = self._state

@@ -54,6 +54,21 @@ def test_an_update_removes_pages_the_site_no_longer_has(make_site, tmp_path: Pat
     assert _tree(out) == _tree(tmp_path / "fresh")
 
 
+def test_a_topic_page_follows_an_article_with_no_events(make_site, tmp_path: Path) -> None:
+    # The demo's articles all have events, and events carry their article's topics and
+    # keys: this page can only learn of the edit from the key of its member article.
+    root = make_site({"site.toml": NO_SEARCH, "content/articles/second.md": SECOND_MD,
+                      "content/articles/second.yaml": "topics: [war]\n"})
+    out = root / "_site"
+    build(root, output=out)
+    article = root / "content/articles/second.md"
+    article.write_text(article.read_text().replace("Second story", "Another story"))
+    build(root, output=out)
+    assert b"Another story" in (out / "topics/war/index.html").read_bytes()
+    build(root, output=tmp_path / "fresh", use_cache=False)
+    assert _tree(out) == _tree(tmp_path / "fresh")
+
+
 def test_a_site_touched_by_hand_is_rebuilt_whole(make_site) -> None:
     root = make_site({"site.toml": NO_SEARCH})
     out = root / "_site"
@@ -125,6 +140,16 @@ DEMO_EDITS = [
     # The text of that shared event, given in only one of its two sidecars.
     ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.yaml",
      "Russia annexes Ukraine's Crimea", "Russia annexes Crimea"),
+    # The section of an article, on its cards in topic and person pages.
+    ("content/articles/ukrainian-president-rejects-prime-ministers-resignation.md",
+     "section: Politics", "section: Government"),
+    # A quote's context, on the quotes page and its speaker's page.
+    ("content/articles/iran-admits-downing-ukrainian-jet.yaml",
+     "context: Ukraine's demands after Iran's admission.",
+     "context: What Ukraine demanded after Iran's admission."),
+    # An article's summary: on its own page only (listings show no summary).
+    ("content/articles/iran-admits-downing-ukrainian-jet.yaml", "and blamed human error.",
+     "and blamed a human error."),
     # An edition's title, on its page and on the home page listing it.
     ("content/digests/2019-12-21.yaml", 'title: "Trump impeached"',
      'title: "The House impeaches Trump"'),

@@ -1,0 +1,65 @@
+"""Python's full garbage collections, moved off the path from a save to the reload.
+
+`digest serve` keeps a large heap between rebuilds (the site's articles, views and
+pages). A full collection walks all of it, and one fell inside about every other
+rebuild: at 1,000 articles it costs 0.08-0.1 s of a 0.3 s rebuild. So the heap that
+survives a build is frozen at once (gc.freeze: collections skip it; reference counting
+still frees it), and rebuilds only collect what they allocate themselves. What freezing
+can keep alive is garbage in reference cycles, about 200 objects a rebuild; a full
+collection of the whole heap frees it once the site has been quiet for a moment.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+# Quiet time before a full collection: longer than the browser takes to fetch the page
+# it reloads, and than the gap between the saves of an editor at work.
+DELAY_SECONDS = 3.0
+
+
+class DeferredCollector:
+    """Freezes what each build leaves alive, and collects everything `delay` seconds after
+    the last build, under `lock` (the build lock, so never inside a build)."""
+
+    def __init__(self, lock: threading.Lock, delay: float = DELAY_SECONDS) -> None:
+        self._lock = lock
+        self._delay = delay
+        self._timer: threading.Timer | None = None
+        self._guard = threading.Lock()  # over _timer and _stopped
+        self._stopped = False
+
+    def built(self) -> None:
+        """Call after every build."""
+        with self._guard:
+            if self._stopped:
+                return
+            gc.freeze()
+            if self._timer is not None:
+                self._timer.cancel()  # one collection after a burst of builds is enough
+            self._timer = threading.Timer(self._delay, self.collect)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def collect(self) -> None:
+        """A full collection, then everything still alive frozen until the next one."""
+        with self._lock:
+            with self._guard:
+                if self._stopped:
+                    return
+            gc.unfreeze()
+            gc.collect()
+            with self._guard:
+                if not self._stopped:  # stop() may have come during the collection
+                    gc.freeze()
+
+    def stop(self) -> None:
+        """Cancel what is scheduled and give the process its usual collections back."""
+        # Not under the build lock: a build stuck on a pathological file must not hang
+        # the stop, and unfreezing in the middle of a build is harmless.
+        with self._guard:
+            self._stopped = True
+            if self._timer is not None:
+                self._timer.cancel()
+            gc.unfreeze()

@@ -1,0 +1,90 @@
+"""digest serve's garbage collections after builds (digest.collector)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from digest.collector import DeferredCollector
+
+
+class Node:
+    def __init__(self) -> None:
+        self.other: Node | None = None
+
+
+@pytest.fixture(autouse=True)
+def _collections_only_by_the_collector() -> Iterator[None]:
+    gc.disable()  # so that only the collector can free a cycle
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _cycle() -> weakref.ref[Node]:
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    return weakref.ref(first)
+
+
+def _eventually(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_build_freezes_the_heap_and_a_later_collection_frees_its_cycles() -> None:
+    collector = DeferredCollector(threading.Lock(), delay=0.05)
+    alive = _cycle()
+    collector.built()
+    assert gc.get_freeze_count() > 0
+    assert alive() is not None  # frozen, not yet collected
+    assert _eventually(lambda: alive() is None)
+    # What survived the collection is frozen again.
+    assert _eventually(lambda: gc.get_freeze_count() > 0)
+    collector.stop()
+    assert gc.get_freeze_count() == 0
+
+
+def test_no_collection_runs_inside_a_build() -> None:
+    build_lock = threading.Lock()
+    collector = DeferredCollector(build_lock, delay=0.01)
+    alive = _cycle()
+    with build_lock:
+        collector.built()
+        time.sleep(0.2)
+        assert alive() is not None
+    assert _eventually(lambda: alive() is None)
+    collector.stop()
+
+
+def test_a_burst_of_builds_is_collected_once_after_the_last() -> None:
+    collector = DeferredCollector(threading.Lock(), delay=0.3)
+    alive = _cycle()
+    collector.built()
+    time.sleep(0.2)
+    collector.built()  # postpones the collection
+    time.sleep(0.2)
+    assert alive() is not None
+    assert _eventually(lambda: alive() is None)
+    collector.stop()
+
+
+def test_after_stop_nothing_is_frozen_or_scheduled() -> None:
+    collector = DeferredCollector(threading.Lock(), delay=0.01)
+    alive = _cycle()
+    collector.stop()
+    collector.built()
+    time.sleep(0.2)
+    assert gc.get_freeze_count() == 0
+    assert alive() is not None
