@@ -128,8 +128,12 @@ def read_source(path: Path | str, root: Path, max_size: int,
 
 
 def _read_remembered(path: str, root: Path, max_size: int, real_dirs: dict[str, Path],
-                     memo: dict[str, tuple[tuple[int, int, int], SourceText]] | None
-                     ) -> SourceText | Problem:
+                     memo: dict[str, tuple[tuple[int, int, int], SourceText]] | None,
+                     links_checked: bool = False) -> SourceText | Problem:
+    """read_source, or the text read before when the file's stamp is unchanged.
+
+    `links_checked`: this discovery found no link out of the project above or below
+    the file, so it still lies inside and its own (slower) check can be skipped."""
     if memo is None:
         return read_source(path, root, max_size, real_dirs)
     try:
@@ -138,10 +142,9 @@ def _read_remembered(path: str, root: Path, max_size: int, real_dirs: dict[str, 
         return read_source(path, root, max_size, real_dirs)
     stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
     known = memo.get(path)
-    if known is not None and known[0] == stamp:
-        message = _outside(path, _real(root, real_dirs), real_dirs=real_dirs)
-        if message is None:
-            return known[1]
+    if known is not None and known[0] == stamp and (
+            links_checked or _outside(path, _real(root, real_dirs), real_dirs=real_dirs) is None):
+        return known[1]
     result = read_source(path, root, max_size, real_dirs)
     if isinstance(result, SourceText):
         memo[path] = (stamp, result)
@@ -183,6 +186,7 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     content = config.content_dir
     problems: list[Problem] = []
     _refuse_outside_links(content, root, problems)
+    links_checked = not problems
     # Theme files are published as they are: a link to /proc/self/environ or ~/.ssh
     # in static/ would put its target on the web.
     _refuse_outside_links(root / "themes" / config.theme, root, problems)
@@ -192,7 +196,8 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     def read_all(paths: list[str]) -> list[SourceText]:
         texts = []
         for path in paths:
-            result = _read_remembered(path, root, config.max_file_size, real_dirs, memo)
+            result = _read_remembered(path, root, config.max_file_size, real_dirs, memo,
+                                      links_checked)
             if isinstance(result, Problem):
                 problems.append(result)
             else:

@@ -222,7 +222,7 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
     seen_slugs: dict[str, str] = {}
     for result in results:
         report.add(result.problems)
-        stem = PurePosixPath(result.src_rel).stem
+        stem = stem_of(result.src_rel)
         if stem not in sources.sidecars:
             report.add([Problem(result.src_rel, 1, 1, "article has no sidecar",
                                 f"create content/articles/{stem}.yaml to annotate it",

@@ -284,6 +284,32 @@ def test_files_below_a_linked_folder_are_refused(hostile, tmp_path: Path) -> Non
     assert "content/articles/extra.md:1:1: error: symbolic link points outside" in message
 
 
+def test_remembered_files_are_refused_once_their_folder_is_moved_out(make_site, tmp_path: Path
+                                                                    ) -> None:
+    # `digest serve` keeps the texts it read; a folder moved out of the project and
+    # linked back keeps the files' inodes and times, so only the link checks can tell.
+    from digest.config import load_config
+    from digest.sources import discover
+
+    root = make_site()
+    config = load_config(root)
+    memo: dict = {}
+    sources, problems = discover(config, memo)
+    assert problems == [] and [s.src_rel for s in sources.articles] == [
+        "content/articles/talks.md"]
+    os.rename(root / "content/articles", tmp_path / "moved")
+    (root / "content/articles").symlink_to(tmp_path / "moved")
+    sources, problems = discover(config, memo)
+    assert [p.format_text().splitlines()[0] for p in problems] == [
+        f"content/articles:1:1: error: symbolic link points outside the project "
+        f"({tmp_path / 'moved'})",
+        f"content/articles/talks.md:1:1: error: symbolic link points outside the project "
+        f"({tmp_path / 'moved' / 'talks.md'})",
+        f"content/articles/talks.yaml:1:1: error: symbolic link points outside the project "
+        f"({tmp_path / 'moved' / 'talks.yaml'})"]
+    assert sources.articles == ()
+
+
 def test_content_folder_itself_linked_outside_is_refused(hostile, tmp_path: Path) -> None:
     def link(root: Path) -> None:
         os.rename(root / "content", tmp_path / "real-content")
