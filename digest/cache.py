@@ -77,11 +77,19 @@ def content_hash(*parts: str | bytes) -> str:
 
 
 def texts_hash(parts: Iterable[str]) -> str:
-    """content_hash for many short texts (page keys are made of dozens): each part
-    length-prefixed into one string, so they cannot run together, and hashed at once."""
-    joined = "".join([f"{len(part)}:{part}" for part in parts])
-    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"),
-                           digest_size=20).hexdigest()
+    """content_hash for many short texts (page keys are made of dozens), hashed at once.
+
+    Joined by NUL when no part holds one (then the parts are told apart by the NULs:
+    the common case, and three times faster), else each part length-prefixed; the two
+    encodings are hashed under different personalisations, so they cannot collide."""
+    texts = parts if isinstance(parts, list | tuple) else list(parts)
+    joined = "\0".join(texts)
+    if texts and joined.count("\0") == len(texts) - 1:
+        person = b"digest-nul"
+    else:
+        joined, person = "".join([f"{len(part)}:{part}" for part in texts]), b"digest-len"
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=20,
+                           person=person).hexdigest()
 
 
 class BuildCache:

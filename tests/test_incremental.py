@@ -96,6 +96,16 @@ class _Page:
     body: str
 
 
+def test_texts_hashes_tell_every_split_of_the_same_characters_apart() -> None:
+    from digest.cache import texts_hash
+
+    splits = [[], [""], ["", ""], ["ab"], ["a", "b"], ["a\0b"], ["a\0", "b"], ["a", "\0b"],
+              ["1:a"], ["1:a", ""], ["\0"], ["", "\0"]]
+    hashes = [texts_hash(parts) for parts in splits]
+    assert len(set(hashes)) == len(splits)
+    assert texts_hash(iter(["a", "b"])) == texts_hash(("a", "b")) == hashes[4]
+
+
 def test_page_keys_follow_values_not_objects() -> None:
     hasher = ValueHasher()
     page = _Page((_Card("A", ("x",)), _Card("B", ())), "<p>hi</p>")
