@@ -67,7 +67,6 @@ class ViewBuilder:
         self.site = ctx.site
         self.href = ctx.links.href
         self._memo: dict[tuple[object, ...], object] = {}
-        self._entry_reprs: dict[str, str] = {}
         self._event_keys: dict[str, str] = {}
         self._listing_keys: dict[str, str] = {}
         self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
@@ -156,8 +155,11 @@ class ViewBuilder:
         """What an event's view is made of: the merged event and its articles' titles."""
         key = self._event_keys.get(entry.key)
         if key is None:
-            key = self._event_keys[entry.key] = texts_hash(
-                (self.entry_repr(entry), *(self.listing_key(s) for s in entry.articles)))
+            # Every field of the merged event, then what its view shows of its articles.
+            key = self._event_keys[entry.key] = texts_hash((
+                entry.key, entry.date.iso, entry.end.iso if entry.end else "-",
+                "~" if entry.approx else "", entry.title, entry.text, *entry.topics, "|",
+                *entry.articles, "|", *(self.listing_key(s) for s in entry.articles)))
         return key
 
     def event(self, entry: ChronologyEntry) -> EventView:
@@ -165,12 +167,6 @@ class ViewBuilder:
         return self.shared(("event", self.event_key(entry), self.ctx.registries_key),
                            lambda: self._event(entry))
 
-    def entry_repr(self, entry: ChronologyEntry) -> str:
-        """The merged event as text, for keys; made once per entry and build."""
-        text = self._entry_reprs.get(entry.key)
-        if text is None:
-            text = self._entry_reprs[entry.key] = repr(entry)
-        return text
 
     def _event(self, entry: ChronologyEntry) -> EventView:
         date = entry.date
@@ -424,8 +420,11 @@ class SiteRenderer:
         for slug, topic in sorted(site.topics.items()):
             members = by_topic.get(slug, [])
             events = events_by_topic.get(slug, [])
-            inputs = ("topic-view", slug, registries, *(listing_key(a.slug) for a in members),
-                      "|", *(views.event_key(e) for e in events))
+            # The view's inputs hashed once: the topic page, the topics index and the
+            # kept view (with `digest serve`) are all keyed by that hash.
+            inputs = ("topic-view", slug, texts_hash((
+                registries, *(listing_key(a.slug) for a in members), "|",
+                *(views.event_key(e) for e in events))) if keyed else "")
 
             def make_topic(slug: str = slug, topic: Topic = topic, members: list[Article]
                            = members, events: list[ChronologyEntry] = events) -> TopicView:
@@ -435,7 +434,7 @@ class SiteRenderer:
                                  views.chronology(events))
             view = functools.partial(views.shared, inputs, make_topic)
             topic_views.append(view)
-            topic_inputs += inputs
+            topic_inputs.append(inputs[2])
             rel, source = urls.topic_rel(slug), f"topic {slug}"
             key, reused = self._keyed("topic.html", rel, source, inputs, keyed)
             yield reused or page("topic.html", rel, topic.title, "topic", source,
@@ -447,8 +446,8 @@ class SiteRenderer:
         person_inputs: list[str] = []
         for slug, person in sorted(site.people.items()):
             mentioned = by_speaker.get(slug, [])
-            inputs = ("person-view", slug, registries,
-                      *(listing_key(a.slug) for a in mentioned))
+            inputs = ("person-view", slug, texts_hash((
+                registries, *(listing_key(a.slug) for a in mentioned))) if keyed else "")
 
             def make_person(slug: str = slug, person: Person = person,
                             mentioned: list[Article] = mentioned) -> PersonView:
@@ -458,7 +457,7 @@ class SiteRenderer:
                                   tuple(views.card(a) for a in mentioned))
             view = functools.partial(views.shared, inputs, make_person)
             person_views.append(view)
-            person_inputs += inputs
+            person_inputs.append(inputs[2])
             rel, source = urls.person_rel(slug), f"person {slug}"
             key, reused = self._keyed("person.html", rel, source, inputs, keyed)
             yield reused or page("person.html", rel, person.name, "person", source, person.role,

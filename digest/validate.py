@@ -136,38 +136,43 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
     return tuple(editions)
 
 
-def merge_chronology(articles: tuple[Article, ...], event_marks: dict[tuple[str, int], Problem],
+def merge_chronology(articles: tuple[Article, ...],
+                     event_marks: dict[str, tuple[Problem, ...]],
                      report: Validation) -> tuple[ChronologyEntry, ...]:
-    """One entry per event; events sharing an id across sidecars become one entry."""
-    merged: dict[str, dict[str, Any]] = {}
+    """One entry per event; events sharing an id across sidecars become one entry.
+
+    `event_marks`: where each event of each article (by slug) is written."""
+    # key -> [first event, its sidecar, articles, topics]. Articles and topics are
+    # ordered sets (dicts: an id shared by hundreds of sidecars made list membership
+    # quadratic); the articles' set is made only for an event in several sidecars.
+    merged: dict[str, list[Any]] = {}
     for article in sorted(articles, key=lambda a: (a.date, a.slug)):
         for index, event in enumerate(article.events):
             key = event.id or f"{article.slug}--{index + 1}"
             entry = merged.get(key)
             if entry is None:
-                # Dicts as ordered sets: an id shared by hundreds of sidecars made list
-                # membership tests quadratic.
-                merged[key] = {"event": event, "articles": {article.slug: None},
-                               "topics": dict.fromkeys(article.topics),
-                               "from": article.sidecar_rel}
+                merged[key] = [event, article.sidecar_rel, (article.slug,),
+                               dict.fromkeys(article.topics)]
                 continue
-            first: Event = entry["event"]
+            first: Event = entry[0]
             if (first.date, first.end) != (event.date, event.end):
-                where = event_marks[(article.slug, index)]
+                where = event_marks[article.slug][index]
                 report.add([Problem(where.path, where.line, where.column,
                                     f"event '{key}' is dated {event.date.iso} here but "
-                                    f"{first.date.iso} in {entry['from']}",
+                                    f"{first.date.iso} in {entry[1]}",
                                     "events that share an id must share their dates",
                                     code="event-conflict")])
-            entry["articles"].setdefault(article.slug)
+            if type(entry[2]) is tuple:
+                entry[2] = dict.fromkeys(entry[2])
+            entry[2].setdefault(article.slug)
             for topic in article.topics:
-                entry["topics"].setdefault(topic)
+                entry[3].setdefault(topic)
     entries = [
-        ChronologyEntry(key, e["event"].date, e["event"].title, e["event"].end,
-                        e["event"].approx, e["event"].text, tuple(e["articles"]),
-                        tuple(e["topics"]))
-        for key, e in merged.items()
+        ChronologyEntry(key, event.date, event.title, event.end, event.approx, event.text,
+                        tuple(slugs), tuple(topics))
+        for key, (event, _, slugs, topics) in merged.items()
     ]
+
     # Dates as plain tuples: comparing FuzzyDate objects runs Python code per comparison.
     def order(e: ChronologyEntry) -> tuple[object, ...]:
         end = e.end or e.date
@@ -248,8 +253,7 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
                                 "rename it to match its article, or remove it",
                                 code="orphan-sidecar")])
     _check_references(kept, topics, people, set(seen_slugs), report)
-    event_marks = {(r.article.slug, i): mark for r in kept if r.article
-                   for i, mark in enumerate(r.event_marks)}
+    event_marks = {r.article.slug: r.event_marks for r in kept if r.article}
     articles = tuple(sorted((r.article for r in kept if r.article),
                             key=lambda a: (a.published, a.slug), reverse=True))
     _warn_unused(topics, people, articles, sources, report)
