@@ -1,10 +1,12 @@
 """Time `digest serve` from saving a sidecar to the reload event the open pages get.
 
-    python benchmarks/serve.py SITE [--edits 7] [--digest-cmd "digest"]
+    python benchmarks/serve.py SITE [--edits 7] [--edit summary|quote] [--digest-cmd "digest"]
 
 Starts `digest serve` on a free port as its own process, listens to the event stream
 every open page listens to, then edits the middle article's sidecar (a word appended
-to its summary, as `run.py` does) and waits for the next `build` event; the file is
+to its summary, as `run.py` does; with `--edit quote`, a context given to its first
+quote, which the quotes page, the speaker's page and the article's topic pages show
+too) and waits for the next `build` event; the file is
 restored after each edit (and that rebuild awaited, not counted). Prints the median
 and every run: save-to-event time (watching, debouncing, rebuilding, announcing) and
 the rebuild time the server reports.
@@ -27,9 +29,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import edit_one_sidecar  # noqa: E402
+import generate  # noqa: E402
+import yaml  # noqa: E402
+from run import EDIT_MARKER, edit_one_sidecar  # noqa: E402
 
 EVENTS = "/__digest__/events"
+
+
+def edit_quote_context(sidecar: Path) -> bytes:
+    """Give the sidecar's first quote a context; return the original bytes to restore."""
+    original = sidecar.read_bytes()
+    data = yaml.safe_load(original)
+    quote = data["quotes"][0]
+    quote["context"] = f"{quote.get('context', '')} {EDIT_MARKER}".strip()
+    sidecar.write_text(generate.dump_yaml(data), encoding="utf-8")
+    return original
+
+
+EDITS = {"summary": edit_one_sidecar, "quote": edit_quote_context}
 
 
 def free_port() -> int:
@@ -77,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", type=Path)
     parser.add_argument("--edits", type=int, default=7)
+    parser.add_argument("--edit", choices=sorted(EDITS), default="summary")
     parser.add_argument("--digest-cmd", default=f"{sys.executable} -m digest")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args(argv)
@@ -93,12 +111,13 @@ def main(argv: list[str] | None = None) -> int:
                          daemon=True).start()
         next_build(events, args.timeout)  # the first build, announced on connecting
         print(f"{site.name}: {len(sidecars)} sidecars; first build ready after "
-              f"{time.perf_counter() - started:.2f} s; editing {edited.name}", flush=True)
+              f"{time.perf_counter() - started:.2f} s; editing the {args.edit} in {edited.name}",
+              flush=True)
         saves, builds = [], []
         for _ in range(args.edits):
             time.sleep(0.3)  # let the watcher settle, as between an editor's saves
             saved = time.perf_counter()
-            original = edit_one_sidecar(edited)
+            original = EDITS[args.edit](edited)
             try:
                 at, data = next_build(events, args.timeout)
             finally:

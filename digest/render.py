@@ -152,14 +152,18 @@ class ViewBuilder:
         return tuple(found)
 
     def event_key(self, entry: ChronologyEntry) -> str:
-        """What an event's view is made of: the merged event and its articles' titles."""
+        """What an event's view (and its timeline slide) is made of: the merged event and
+        its articles' titles."""
         key = self._event_keys.get(entry.key)
         if key is None:
-            # Every field of the merged event, then what its view shows of its articles.
+            # Every field of the merged event, then what its view shows of its articles:
+            # their titles ('\0' for one not on the site: a NUL is in no title).
+            by_slug = self.site.by_slug
             key = self._event_keys[entry.key] = texts_hash((
                 entry.key, entry.date.iso, entry.end.iso if entry.end else "-",
                 "~" if entry.approx else "", entry.title, entry.text, *entry.topics, "|",
-                *entry.articles, "|", *(self.listing_key(s) for s in entry.articles)))
+                *entry.articles, "|",
+                *(by_slug[s].title if s in by_slug else "\0" for s in entry.articles)))
         return key
 
     def event(self, entry: ChronologyEntry) -> EventView:
