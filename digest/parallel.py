@@ -48,24 +48,24 @@ def default_jobs() -> int:
 _KEYS: dict[tuple[int, int], tuple[object, ...]] = {}
 
 
-def _input_key(settings: str, registry_text: str, source: SourceText,
-               sidecar: SourceText | None) -> str:
-    """The hash of an article's inputs. `digest serve` hands over the same SourceText
-    objects while files are unchanged, so the hash is remembered by their identity
-    (checked through weak references, so a reused id is noticed and nothing is kept
-    alive) instead of hashing every article after each save."""
+def _input_key(common: str, source: SourceText, sidecar: SourceText | None) -> str:
+    """The hash of an article's inputs: its two files and `common` (the hash of the
+    settings and the people registry, made once per build rather than hashed into
+    every article's key). `digest serve` hands over the same SourceText objects while
+    files are unchanged, so the key is remembered by their identity (checked through
+    weak references, so a reused id is noticed and nothing is kept alive)."""
     ident = (id(source), id(sidecar))
     known = _KEYS.get(ident)
     if (known is not None and known[0]() is source
             and (known[1]() if known[1] is not None else None) is sidecar
-            and known[2] == settings and known[3] == registry_text):
-        return known[4]  # type: ignore[return-value]
-    key = content_hash(settings, registry_text, source.data,
-                       sidecar.src_rel if sidecar else "", sidecar.data if sidecar else b"")
+            and known[2] == common):
+        return known[3]  # type: ignore[return-value]
+    key = content_hash(common, source.data, sidecar.src_rel if sidecar else "",
+                       sidecar.data if sidecar else b"")
     if len(_KEYS) > 200_000:
         _KEYS.clear()
-    _KEYS[ident] = (weakref.ref(source), weakref.ref(sidecar) if sidecar else None, settings,
-                    registry_text, key)
+    _KEYS[ident] = (weakref.ref(source), weakref.ref(sidecar) if sidecar else None, common,
+                    key)
     return key
 
 
@@ -78,12 +78,13 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
     Also returns each article's input key (by source path): a hash of everything its
     result was made from."""
     settings = repr((config.base_url, config.timezone, config.allow_html, engine_name()))
+    common = content_hash(settings, registry_text)
     results: dict[str, ArticleResult] = {}
     todo: list[tuple[SourceText, SourceText | None]] = []
     keys: dict[str, str] = {}
     for source in sources.articles:
         sidecar = sources.sidecars.get(stem_of(source.src_rel))
-        key = _input_key(settings, registry_text, source, sidecar)
+        key = _input_key(common, source, sidecar)
         keys[source.src_rel] = key
         cached = cache.get(source.src_rel, key) if cache else None
         if isinstance(cached, ArticleResult):

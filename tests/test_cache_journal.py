@@ -1,0 +1,93 @@
+"""The build cache's journal: small changes appended, bound to the table they extend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.cache import BuildCache
+
+
+@pytest.fixture(autouse=True)
+def _own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
+def _table(root: Path, entries: int = 20) -> None:
+    cache = BuildCache(root, "articles")
+    for i in range(entries):
+        cache.put(f"a{i}", f"h{i}", f"value {i}")
+    cache.save()
+
+
+def _build(root: Path, changes: dict[str, str], drop: tuple[str, ...] = ()) -> None:
+    """One build's use of the cache: every entry read, `changes` made, `drop` unused."""
+    cache = BuildCache(root, "articles")
+    for i in range(20):
+        name = f"a{i}"
+        if name in drop:
+            continue
+        if name in changes:
+            cache.put(name, f"h{i}-new", changes[name])
+        else:  # unchanged since the table, or since a change journaled before
+            assert (cache.get(name, f"h{i}") or cache.get(name, f"h{i}-new")) is not None
+    cache.save()
+
+
+def _values(root: Path) -> dict[str, object]:
+    cache = BuildCache(root, "articles")
+    return {name: entry[1] for name, entry in cache._old.items()}
+
+
+def test_a_small_change_is_appended_and_read_back(tmp_path: Path) -> None:
+    _table(tmp_path)
+    table = tmp_path / ".digest-cache/articles.pickle"
+    before = table.read_bytes()
+    _build(tmp_path, {"a3": "changed"}, drop=("a7",))
+    assert table.read_bytes() == before  # not rewritten
+    assert (tmp_path / ".digest-cache/articles.journal").stat().st_size > 0
+    values = _values(tmp_path)
+    assert values["a3"] == "changed" and "a7" not in values and len(values) == 19
+
+
+def test_the_table_is_rewritten_once_the_journal_holds_a_quarter(tmp_path: Path) -> None:
+    _table(tmp_path)
+    table = tmp_path / ".digest-cache/articles.pickle"
+    journal = tmp_path / ".digest-cache/articles.journal"
+    for n in range(5):  # 5 of 20 entries: a quarter
+        _build(tmp_path, {f"a{n}": f"changed {n}"})
+        assert journal.exists()
+    before = table.read_bytes()
+    _build(tmp_path, {"a5": "changed 5"})
+    assert table.read_bytes() != before and not journal.exists()
+    values = _values(tmp_path)
+    assert [values[f"a{n}"] for n in range(6)] == [f"changed {n}" for n in range(6)]
+
+
+def test_records_bound_to_an_older_table_are_ignored(tmp_path: Path) -> None:
+    _table(tmp_path)
+    journal = tmp_path / ".digest-cache/articles.journal"
+    _build(tmp_path, {"a1": "from the journal"})
+    stale = journal.read_bytes()
+    _table(tmp_path, entries=21)  # another table, written whole
+    journal.write_bytes(stale)
+    assert _values(tmp_path)["a1"] == "value 1"
+
+
+@pytest.mark.parametrize("damage", ["cut", "flip"])
+def test_a_damaged_record_and_those_after_it_are_ignored(tmp_path: Path, damage: str) -> None:
+    _table(tmp_path)
+    journal = tmp_path / ".digest-cache/articles.journal"
+    _build(tmp_path, {"a1": "first record"})
+    first = journal.stat().st_size
+    _build(tmp_path, {"a2": "second record"})
+    _build(tmp_path, {"a3": "third record"})
+    data = bytearray(journal.read_bytes())
+    if damage == "cut":
+        data = data[:first + 45]  # the second record cut short
+    else:
+        data[first + 50] ^= 1  # a bit of the second record's payload
+    journal.write_bytes(bytes(data))
+    values = _values(tmp_path)
+    assert (values["a1"], values["a2"], values["a3"]) == ("first record", "value 2", "value 3")
