@@ -17,6 +17,7 @@ from digest import anchors
 from digest.errors import Problem
 from digest.markdown import is_safe_url, render_markdown
 from digest.model import Article, Note, Person, Quote, Selector
+from digest.slotpickle import fast_slots_pickle
 
 NOTE_LABELS = {
     "context": "Context",
@@ -26,6 +27,7 @@ NOTE_LABELS = {
 }
 
 
+@fast_slots_pickle
 @dataclass(frozen=True, slots=True)
 class AnnotatedArticle:
     """An article with its body rendered and every annotation placed.

@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from digest.slotpickle import fast_slots_pickle
+
 # English month names, fixed: calendar.month_name follows the machine's locale, and
 # the same input must build the same bytes everywhere.
 MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
@@ -14,6 +16,7 @@ MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "A
 _FUZZY_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
+@fast_slots_pickle
 @dataclass(frozen=True, slots=True, order=True)
 class FuzzyDate:
     """A date known to the year, the month or the day."""

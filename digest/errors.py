@@ -14,9 +14,12 @@ from typing import IO, Any, Literal
 
 import click
 
+from digest.slotpickle import fast_slots_pickle
+
 Severity = Literal["error", "warning"]
 
 
+@fast_slots_pickle  # the build cache holds a hundred thousand of these
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
     """One thing wrong (or suspicious) in one file, at one position."""
@@ -28,25 +31,6 @@ class Problem:
     hint: str = ""
     severity: Severity = "error"
     code: str = "invalid"
-
-    # The build cache holds a hundred thousand of these on a large site; dataclasses'
-    # own pickling of slotted classes looks up the field list for every object.
-    def __getstate__(self) -> tuple[object, ...]:
-        return (self.path, self.line, self.column, self.message, self.hint, self.severity,
-                self.code)
-
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        # The slots' own setters, unrolled: twice as fast as object.__setattr__ per field.
-        path, line, column, message, hint, severity, code = state
-        set_path, set_line, set_column, set_message, set_hint, set_severity, set_code = (
-            _PROBLEM_SETTERS)
-        set_path(self, path)
-        set_line(self, line)
-        set_column(self, column)
-        set_message(self, message)
-        set_hint(self, hint)
-        set_severity(self, severity)
-        set_code(self, code)
 
     def format_text(self) -> str:
         """`path:line:col: severity: message` plus an indented hint line."""
@@ -66,9 +50,6 @@ class Problem:
         keys = ("path", "line", "column", "severity", "code", "message", "hint")
         return {k: data[k] for k in keys}
 
-
-_PROBLEM_SETTERS = tuple(getattr(Problem, name).__set__ for name in (
-    "path", "line", "column", "message", "hint", "severity", "code"))
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

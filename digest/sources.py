@@ -84,13 +84,17 @@ def _real(folder: Path, real_dirs: dict[str, Path] | None) -> Path:
 
 
 def read_source(path: Path | str, root: Path, max_size: int,
-                real_dirs: dict[str, Path] | None = None) -> SourceText | Problem:
-    """Read one UTF-8 file, refusing links out of the project, huge files and bad bytes."""
+                real_dirs: dict[str, Path] | None = None,
+                links_checked: bool = False) -> SourceText | Problem:
+    """Read one UTF-8 file, refusing links out of the project, huge files and bad bytes.
+
+    `links_checked`: the folders above the file were found inside the project and
+    holding no symbolic link at all, so the file's own check can be skipped."""
     src_rel = _rel(path, root)
-    real_root = _real(root, real_dirs)
     # Checked for every file, not only links: a file below a linked folder is not a
     # link itself but lies outside all the same.
-    if (message := _outside(path, real_root, real_dirs=real_dirs)) is not None:
+    if not links_checked and (message := _outside(path, _real(root, real_dirs),
+                                                  real_dirs=real_dirs)) is not None:
         return Problem(src_rel, 1, 1, message,
                        "copy the file into the project instead of linking to it",
                        code="symlink")
@@ -130,22 +134,19 @@ def read_source(path: Path | str, root: Path, max_size: int,
 def _read_remembered(path: str, root: Path, max_size: int, real_dirs: dict[str, Path],
                      memo: dict[str, tuple[tuple[int, int, int], SourceText]] | None,
                      links_checked: bool = False) -> SourceText | Problem:
-    """read_source, or the text read before when the file's stamp is unchanged.
-
-    `links_checked`: this discovery found no link out of the project above or below
-    the file, so it still lies inside and its own (slower) check can be skipped."""
+    """read_source, or the text read before when the file's stamp is unchanged."""
     if memo is None:
-        return read_source(path, root, max_size, real_dirs)
+        return read_source(path, root, max_size, real_dirs, links_checked)
     try:
         info = os.stat(path)
     except OSError:
-        return read_source(path, root, max_size, real_dirs)
+        return read_source(path, root, max_size, real_dirs, links_checked)
     stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
     known = memo.get(path)
     if known is not None and known[0] == stamp and (
             links_checked or _outside(path, _real(root, real_dirs), real_dirs=real_dirs) is None):
         return known[1]
-    result = read_source(path, root, max_size, real_dirs)
+    result = read_source(path, root, max_size, real_dirs, links_checked)
     if isinstance(result, SourceText):
         memo[path] = (stamp, result)
     return result
@@ -185,8 +186,8 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     root = config.root
     content = config.content_dir
     problems: list[Problem] = []
-    _refuse_outside_links(content, root, problems)
-    links_checked = not problems
+    # Where the content folder holds no link at all, every file in it lies inside.
+    links_checked = _refuse_outside_links(content, root, problems)
     # Theme files are published as they are: a link to /proc/self/environ or ~/.ssh
     # in static/ would put its target on the web.
     _refuse_outside_links(root / "themes" / config.theme, root, problems)
@@ -223,15 +224,18 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     ), problems
 
 
-def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> None:
-    """`folder` and every symbolic link below it must stay inside the project."""
+def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> bool:
+    """`folder` and every symbolic link below it must stay inside the project. True
+    when the folder lies inside and holds no symbolic link (so nothing below can lead
+    out); linked folders are not entered, so links below them are not known here."""
     if not folder.is_dir() and not folder.is_symlink():
-        return
+        return False
     real_root = root.resolve()
     hint = "copy the file into the project instead of linking to it"
     if (message := _outside(folder, real_root, "folder")) is not None:
         problems.append(Problem(_rel(folder, root), 1, 1, message, hint, code="symlink"))
-        return
+        return False
+    no_links = True
     # Linked folders are not entered, so each link is seen once, here. scandir knows
     # each entry's type without a stat: this runs on every rebuild of `digest serve`.
     pending = [os.fspath(folder)]
@@ -240,14 +244,17 @@ def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> 
             with os.scandir(pending.pop()) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:  # unreadable: as os.walk, skip it (reading its files will fail)
+            no_links = False
             continue
         for entry in entries:
             if entry.is_symlink():
+                no_links = False
                 if (message := _outside(entry.path, real_root)) is not None:
                     problems.append(Problem(_rel(entry.path, root), 1, 1, message, hint,
                                             code="symlink"))
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
+    return no_links
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:

@@ -284,6 +284,18 @@ def test_files_below_a_linked_folder_are_refused(hostile, tmp_path: Path) -> Non
     assert "content/articles/extra.md:1:1: error: symbolic link points outside" in message
 
 
+def test_a_link_out_below_a_folder_linked_within_the_project_is_refused(hostile) -> None:
+    # The scan does not enter linked folders, so this file's own check must run.
+    def link(root: Path) -> None:
+        os.rename(root / "content/articles", root / "archive")
+        (root / "archive/passwd.md").symlink_to("/etc/passwd")
+        (root / "content/articles").symlink_to(root / "archive")
+
+    message = _message(hostile({}, prepare=link))
+    assert ("content/articles/passwd.md:1:1: error: symbolic link points outside the project "
+            "(/etc/passwd)") in message
+
+
 def test_remembered_files_are_refused_once_their_folder_is_moved_out(make_site, tmp_path: Path
                                                                     ) -> None:
     # `digest serve` keeps the texts it read; a folder moved out of the project and

@@ -1,0 +1,32 @@
+"""Pickling of the frozen slotted classes the build cache holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from digest.annotate import AnnotatedArticle
+from digest.build import Analysis
+from digest.dates import FuzzyDate
+from digest.errors import Problem
+
+
+def test_cached_classes_round_trip_and_stay_frozen(demo: Analysis) -> None:
+    annotated = next(iter(demo.annotated.values()))
+    values = [Problem("content/a.yaml", 3, 7, "message", "hint", "warning", "code"),
+              FuzzyDate(2019, 5), FuzzyDate(2020, 1, 13), annotated]
+    for value in values:
+        again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(again) is type(value) and again == value
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            again.__setattr__(dataclasses.fields(again)[0].name, None)
+    assert isinstance(annotated, AnnotatedArticle)
+    assert pickle.loads(pickle.dumps(annotated)).body_html == annotated.body_html
+
+
+def test_a_state_of_the_wrong_shape_is_refused() -> None:
+    problem = Problem.__new__(Problem)
+    with pytest.raises(ValueError):
+        problem.__setstate__(("only", 2))
