@@ -640,14 +640,28 @@ class AnnotatedHtml:
         self._marks: list[_Mark] = []
         self._after_block: dict[int, list[str]] = {}
         self._ids: set[str] = set()
+        self._origin: AnnotatedHtml | None = None
+
+    def twin(self) -> AnnotatedHtml:
+        """Another document of the same HTML with marks of its own, sharing this one's
+        text model (an article's page and its feed entry are marked alike)."""
+        other = AnnotatedHtml.__new__(AnnotatedHtml)
+        other._html, other._tokens = self._html, self._tokens
+        other._marks, other._after_block, other._ids = [], {}, set()
+        other._origin = self
+        return other
 
     @cached_property
     def _model(self) -> _TextModel:
         # Built on first use: articles without annotations never pay for it.
+        if self._origin is not None:
+            return self._origin._model
         return _ModelBuilder(self._tokens).build()
 
     @cached_property
     def _normalized(self) -> _Normalized:
+        if self._origin is not None:
+            return self._origin._normalized
         return _normalize_mapped(self._model.text)
 
     @property

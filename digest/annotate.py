@@ -139,7 +139,7 @@ def annotate_article(article: Article, body_html: str, people: dict[str, Person]
     """Place every quote and note of `article` in its rendered body: (the page's body,
     the feed's body with notes as footnotes)."""
     page_doc = anchors.AnnotatedHtml(body_html)
-    feed_doc = anchors.AnnotatedHtml(body_html)
+    feed_doc = page_doc.twin()
     seen_ids: dict[str, str] = {}
     for quote in article.quotes:
         if _duplicate_id(article, quote.id, quote.selector, seen_ids, problems):

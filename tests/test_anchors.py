@@ -467,3 +467,24 @@ def test_random_marks_stay_well_formed() -> None:
         for index in added:
             assert rendered.count(f'id="r{index}"') == rendered.count(f"<i>{index}</i>") == 1
         assert_well_formed(re.sub(r"<i>\d</i>", "", rendered), source)
+
+
+def test_a_twin_shares_the_text_model_and_keeps_its_own_marks(monkeypatch) -> None:
+    import digest.anchors as anchors_module
+
+    builds = []
+    real_build = anchors_module._ModelBuilder.build
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        builds.append(1)
+        return real_build(self)
+
+    monkeypatch.setattr(anchors_module._ModelBuilder, "build", counted)
+    page = AnnotatedHtml("<p>The cat sat on the mat.</p>")
+    feed = page.twin()
+    span = page.locate(Selector("cat sat"))
+    page.add_mark(span, "q1", "quote")
+    feed.add_mark(feed.locate(Selector("the mat")), "n1", "note")
+    assert page.render() == '<p>The <mark id="q1" class="quote">cat sat</mark> on the mat.</p>'
+    assert feed.render() == '<p>The cat sat on <mark id="n1" class="note">the mat</mark>.</p>'
+    assert builds == [1]
