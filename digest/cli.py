@@ -75,8 +75,8 @@ def check(fmt: str, strict: bool, drafts: bool) -> None:
 
     Exit status 1 when there are errors (or warnings with --strict), else 0.
     """
-    from digest.build import analyse
     from digest.errors import ContentError, write_problems
+    from digest.pipeline import analyse
 
     try:
         analysis = analyse(_root(), drafts=drafts)

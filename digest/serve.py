@@ -34,12 +34,12 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import watchfiles
 
-from digest.build import analyse_sources, render_files
 from digest.cache import BuildCache
 from digest.collector import DeferredCollector
 from digest.config import CONFIG_NAME, load_config
 from digest.errors import ContentError, DigestError, Problem
 from digest.pagekeys import PageMemo, ViewCache
+from digest.pipeline import analyse_sources, render_files
 from digest.sources import discover
 
 log = logging.getLogger(__name__)

@@ -82,21 +82,22 @@ def build_demo(output: Path) -> Path:
     this adds both (with the build's own template environment); once it does, the
     additions step aside.
     """
-    import digest.build as build_module
+    import digest.pipeline as pipeline_module
     from digest import search
+    from digest.build import build
     from digest.config import load_config
     from digest.urls import Urls
     from digest.views import PageMeta
 
     environments = []
-    make_environment = build_module.make_environment
+    make_environment = pipeline_module.make_environment
 
     def keep_environment(*args: Any, **kwargs: Any) -> Any:
         environments.append(make_environment(*args, **kwargs))
         return environments[-1]
 
-    with mock.patch.object(build_module, "make_environment", keep_environment):
-        build_module.build(REPO_ROOT, output=output)
+    with mock.patch.object(pipeline_module, "make_environment", keep_environment):
+        build(REPO_ROOT, output=output)
     config = load_config(REPO_ROOT)
     search_page = output / "search" / "index.html"
     if config.search and not search_page.exists():

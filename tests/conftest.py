@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from digest import urls
-from digest.build import Analysis, analyse
+from digest.pipeline import Analysis, analyse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from digest.build import analyse
 from digest.dates import FuzzyDate, display_range, parse_fuzzy_date
 from digest.errors import OutputError
+from digest.pipeline import analyse
 from digest.writer import OutputFile, SiteWriter
 
 from .conftest import MINIMAL_SITE

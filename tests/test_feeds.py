@@ -21,7 +21,6 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from digest import urls
-from digest.build import Analysis, analyse, render_files
 from digest.feeds import (
     EPOCH,
     FEED_SIZE,
@@ -31,6 +30,7 @@ from digest.feeds import (
     json_feed,
 )
 from digest.model import Site
+from digest.pipeline import Analysis, analyse, render_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 A = "{http://www.w3.org/2005/Atom}"

@@ -26,12 +26,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest import anchors
-from digest.build import analyse, build
+from digest.build import build
 from digest.cli import main
 from digest.config import parse_config
 from digest.errors import ContentError, DigestError
 from digest.importer import parse_import
 from digest.markdown import render_markdown
+from digest.pipeline import analyse
 from digest.schema import SCHEMAS
 from digest.sources import SourceText, read_source, split_front_matter
 from digest.structure import check

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from digest import urls
-from digest.build import Analysis
 from digest.jsonld import (
     article_graph,
     article_jsonld,
@@ -28,6 +27,7 @@ from digest.jsonld import (
     person_jsonld,
     script_safe_json,
 )
+from digest.pipeline import Analysis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")

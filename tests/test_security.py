@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.build import analyse, build
+from digest.build import build
 from digest.errors import ContentError, Problem
 from digest.markdown import is_safe_url, render_markdown, unsafe_links, url_scheme
+from digest.pipeline import analyse
 from digest.templates import BUILTIN_THEMES, make_environment, resolve_theme
 
 from .conftest import MINIMAL_SITE, write_files

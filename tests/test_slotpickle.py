@@ -8,9 +8,9 @@ import pickle
 import pytest
 
 from digest.annotate import AnnotatedArticle
-from digest.build import Analysis
 from digest.dates import FuzzyDate
 from digest.errors import Problem
+from digest.pipeline import Analysis
 
 
 def test_cached_classes_round_trip_and_stay_frozen(demo: Analysis) -> None:

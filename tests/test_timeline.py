@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from digest import urls
-from digest.build import Analysis
 from digest.dates import FuzzyDate
 from digest.model import ChronologyEntry
+from digest.pipeline import Analysis
 from digest.timeline import timeline_date, timeline_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -36,10 +36,10 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from digest import urls
-from digest.build import analyse, render_files
 from digest.feeds import feed_files, feed_links
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.model import Site
+from digest.pipeline import analyse, render_files
 from digest.sitemap import sitemap_files
 from digest.timeline import timeline_file
 from digest.writer import OutputFile

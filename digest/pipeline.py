@@ -1,0 +1,153 @@
+"""The pipeline: discover -> load & validate -> annotate -> render.
+
+Read it top to bottom: `analyse` is everything `digest check` runs; `render_files`
+makes every output file; `digest.build` adds the cache, the writing and the skipping
+of builds with nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar, cast
+
+from digest import urls
+from digest.annotate import AnnotatedArticle
+from digest.cache import BuildCache, content_hash
+from digest.config import SiteConfig, load_config
+from digest.errors import Problem, sort_problems
+from digest.incremental import theme_fingerprint
+from digest.model import Site
+from digest.pagekeys import PageMemo, ViewCache
+from digest.parallel import (
+    OutputSink,
+    default_jobs,
+    process_articles,
+    render_pages,
+    usable_jobs,
+)
+from digest.render import RenderContext, SiteRenderer
+from digest.sitemap import sitemap_files
+from digest.sources import SourceSet, discover
+from digest.templates import hashed_name, make_environment, resolve_theme, static_files
+from digest.validate import load_registries, validate_site
+from digest.writer import OutputFile, SiteWriter
+
+log = logging.getLogger(__name__)
+W = TypeVar("W", bound=OutputSink)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A site read, validated and annotated: what `check` reports on, what `build` renders."""
+
+    config: SiteConfig
+    site: Site
+    annotated: dict[str, AnnotatedArticle]
+    problems: list[Problem]
+    # What each article page is made from, for page reuse (see render.article_page_key).
+    article_keys: dict[str, str] = field(default_factory=dict)
+    registries_key: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
+            jobs: int = 0, use_cache: bool = True) -> Analysis:
+    """Read, validate and annotate the site at `root`; collect every problem."""
+    config = load_config(root, base_url)
+    sources, problems = discover(config)
+    return analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
+                           use_cache=use_cache)
+
+
+def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,
+                    drafts: bool, jobs: int, use_cache: bool,
+                    cache: BuildCache | None = None) -> Analysis:
+    """`analyse` for sources already read; `cache` replaces the one in .digest-cache/."""
+    topics, people = load_registries(sources, problems)
+    persistent = cache is None
+    if cache is None and use_cache:
+        cache = BuildCache(config.root, "articles")
+    registry_text = sources.people.text if sources.people else ""
+    jobs = usable_jobs(jobs or config.jobs or default_jobs())
+    results, keys = process_articles(config, sources, people, registry_text, cache, jobs)
+    site = validate_site(config, sources, results, topics, people, drafts, problems)
+    annotated = {r.article.slug: r.annotated for r in results
+                 if r.article is not None and r.annotated is not None}
+    article_keys = {r.article.slug: keys[r.src_rel] for r in results
+                    if r.article is not None and r.article.slug in site.by_slug}
+    # Topic titles show on every article page; people's names are in each article's key.
+    registries = content_hash(sources.topics.data if sources.topics else b"", registry_text)
+    analysis = Analysis(config, site, annotated, sort_problems(problems), article_keys,
+                        registries)
+    if cache is not None and not analysis.errors:
+        if persistent:
+            cache.save()
+        else:
+            cache.roll()
+    return analysis
+
+
+def render_files(analysis: Analysis, jobs: int = 1,
+                 reuse: Callable[[str], PageMemo] | None = None,
+                 writer: W | None = None, views: ViewCache | None = None) -> W:
+    """Every output file of the site, given to `writer` (by default a SiteWriter that
+    keeps them in memory).
+
+    `reuse` turns the theme fingerprint into a PageMemo of the previous build's pages,
+    so unchanged pages are not rendered again."""
+    config = analysis.config
+    links = urls.Urls(config.base_url)
+    theme = resolve_theme(config.root, config.theme)
+    statics = static_files(theme)
+    assets = {name: hashed_name(name, data) for name, data in statics.items()}
+
+    def asset(name: str) -> str:
+        return links.href("static/" + assets[name])
+
+    env = make_environment(theme, filters={}, globals_={
+        "site": config, "url": links.href, "absolute_url": links.absolute, "asset": asset,
+        "nav": [("Home", links.href("")), ("Topics", links.href("topics/")),
+                ("People", links.href("people/")), ("Quotes", links.href("quotes/")),
+                ("Chronology", links.href("chronology/"))]
+        + ([("Search", links.href("search/"))] if config.search else [])
+        + [(p.title, links.href(urls.page_rel(p.slug))) for p in analysis.site.pages],
+    })
+    if writer is None:
+        writer = cast(W, SiteWriter())
+    fingerprint = ""
+    if reuse is not None or views is not None:
+        fingerprint = theme_fingerprint(theme, config, (env.globals["nav"], assets))
+    if views is not None:
+        views.start(fingerprint)
+    ctx = RenderContext(analysis.site, analysis.annotated, env, links, analysis.article_keys,
+                        analysis.registries_key, views)
+    renderer = SiteRenderer(ctx, reuse(fingerprint) if reuse is not None else None)
+    render_pages(renderer, jobs, writer)
+    for output in renderer.feeds():
+        writer.add(output)
+    writer.add(renderer.timeline())
+    if views is not None:
+        views.finish()
+    # The sitemap lists every HTML page written so far, so it comes last.
+    page_rels = [d.removesuffix("index.html") for d in sorted(writer.dests())
+                 if d.endswith(".html")]
+    for output in sitemap_files(analysis.site, links, page_rels):
+        writer.add(output)
+    for name, data in sorted(statics.items()):
+        writer.add(OutputFile("static/" + assets[name], data, f"theme static {name}"))
+    writer.add(OutputFile(".nojekyll", b"", "GitHub Pages marker"))
+    if config.cname:
+        writer.add(OutputFile("CNAME", config.cname.encode() + b"\n", "site.toml cname"))
+    return writer
+
+
