@@ -99,10 +99,7 @@ def read_source(path: Path | str, root: Path, max_size: int,
                        "copy the file into the project instead of linking to it",
                        code="symlink")
     try:
-        with open(path, "rb") as handle:
-            # Never read more than the limit allows, even if the file grows meanwhile.
-            data = handle.read(max_size + 1)
-            size = max(len(data), os.fstat(handle.fileno()).st_size)
+        data, size = _read_bytes(path, max_size)
     except OSError as exc:
         return Problem(src_rel, 1, 1, f"cannot read the file: {exc.strerror or exc}",
                        "check that it exists and is readable", code="unreadable")
@@ -111,7 +108,7 @@ def read_source(path: Path | str, root: Path, max_size: int,
                        "split it, or raise max_file_size under [build] in site.toml",
                        code="too-large")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8")  # only to check it: the bytes are what is kept
     except UnicodeDecodeError as exc:
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         column = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
@@ -122,13 +119,28 @@ def read_source(path: Path | str, root: Path, max_size: int,
     if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         data = text.encode("utf-8")
-    if "\x00" in text:
+    if b"\0" in data:  # in UTF-8 a zero byte is only ever U+0000
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
         return Problem(src_rel, line, offset - text.rfind("\n", 0, offset),
                        "file contains a NUL character", "remove it; it is not text",
                        code="encoding")
     return SourceText(src_rel, data)
+
+
+def _read_bytes(path: Path | str, max_size: int) -> tuple[bytes, int]:
+    """The file's bytes, never more than `max_size` + 1 even if it grows meanwhile, and
+    its size. With os.open and os.read rather than a file object: this runs for every
+    content file of every build, and the buffered file object cost half the time."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, min(size, max_size) + 1)
+        while len(data) <= max_size and (more := os.read(fd, max_size + 1 - len(data))):
+            data += more
+    finally:
+        os.close(fd)
+    return data, max(size, len(data))
 
 
 def _read_remembered(path: str, root: Path, max_size: int, real_dirs: dict[str, Path],
