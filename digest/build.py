@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.cache import BuildCache
+from digest.collector import fewer_collections
 from digest.config import load_config
 from digest.errors import ContentError, Problem
 from digest.incremental import inputs_fingerprint, manifest, updated_manifest
@@ -39,7 +40,8 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
           drafts: bool = False, strict: bool = False, jobs: int = 0,
           use_cache: bool = True) -> BuildReport:
     """Build the site at `root` into its output folder; on any error, write nothing."""
-    with build_lock(root):  # one build of a site at a time: cache and output swap
+    # One build of a site at a time (cache and output swap), with fewer collections.
+    with build_lock(root), fewer_collections():
         return _build(root, base_url=base_url, output=output, drafts=drafts, strict=strict,
                       jobs=jobs, use_cache=use_cache)
 

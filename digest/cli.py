@@ -75,11 +75,13 @@ def check(fmt: str, strict: bool, drafts: bool) -> None:
 
     Exit status 1 when there are errors (or warnings with --strict), else 0.
     """
+    from digest.collector import fewer_collections
     from digest.errors import ContentError, write_problems
     from digest.pipeline import analyse
 
     try:
-        analysis = analyse(_root(), drafts=drafts)
+        with fewer_collections():
+            analysis = analyse(_root(), drafts=drafts)
         problems = analysis.problems
     except ContentError as exc:
         problems = exc.problems

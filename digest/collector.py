@@ -1,4 +1,12 @@
-"""Python's full garbage collections, moved off the path from a save to the reload.
+"""Python's garbage collections, kept out of the way of builds.
+
+`fewer_collections`: a build allocates millions of objects that live to its end (the
+articles, the cache, the views), and the collector, tuned for short-lived garbage,
+examined them again and again: unpickling the cache of 10,000 articles took 1.6 s
+with Python's default threshold and 0.7 s with a build's. Unreachable cycles are
+still collected, only less often.
+
+`DeferredCollector`: full collections moved off the path from a save to the reload.
 
 `digest serve` keeps a large heap between rebuilds (the site's articles, views and
 pages). A full collection walks all of it, and one fell inside about every other
@@ -13,10 +21,27 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Allocations (minus deallocations) between two collections of the youngest generation
+# during a build; Python's default is 700.
+BUILD_THRESHOLD = 10_000
 
 # Quiet time before a full collection: longer than the browser takes to fetch the page
 # it reloads, and than the gap between the saves of an editor at work.
 DELAY_SECONDS = 3.0
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect the youngest generation every BUILD_THRESHOLD allocations, not 700."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], BUILD_THRESHOLD), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class DeferredCollector:

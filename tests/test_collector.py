@@ -88,3 +88,15 @@ def test_after_stop_nothing_is_frozen_or_scheduled() -> None:
     time.sleep(0.2)
     assert gc.get_freeze_count() == 0
     assert alive() is not None
+
+
+def test_builds_collect_less_often_and_give_the_threshold_back() -> None:
+    from digest.collector import BUILD_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold() == (max(before[0], BUILD_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), fewer_collections():
+        raise RuntimeError("a failed build")
+    assert gc.get_threshold() == before
