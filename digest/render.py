@@ -343,17 +343,37 @@ class SiteRenderer:
         parts += [views.event_key(entry) for entry in views.events_of(article.slug)]
         return texts_hash(parts)
 
+    def _article_page_reuse(self, article: Article) -> tuple[str, OutputFile | None]:
+        """The key of an article's page, and the previous build's page if it still holds."""
+        if self.memo is None or article.slug not in self.ctx.article_keys:
+            return "", None
+        key = self.article_page_key(article)
+        dest = urls.dest_of(urls.article_rel(article.slug))
+        return key, self.memo.reuse(dest, key, article.src_rel)
+
+    def split_reusable(self, slugs: list[str]) -> tuple[list[OutputFile], list[str]]:
+        """The article pages of the previous build that still hold, and the slugs whose
+        pages must be rendered; everything to render when there is no previous build."""
+        if self.memo is None or not self.memo.previous:
+            return [], slugs
+        reused: list[OutputFile] = []
+        todo: list[str] = []
+        for slug in slugs:
+            page = self._article_page_reuse(self.site.by_slug[slug])[1]
+            if page is None:
+                todo.append(slug)
+            else:
+                reused.append(page)
+        return reused, todo
+
     def article_pages(self, slugs: Iterable[str]) -> Iterator[OutputFile]:
         """The page of each article named."""
         for slug in slugs:
             article = self.site.by_slug[slug]
-            key = ""
-            if self.memo is not None and slug in self.ctx.article_keys:
-                key = self.article_page_key(article)
-                dest = urls.dest_of(urls.article_rel(slug))
-                if (reused := self.memo.reuse(dest, key, article.src_rel)) is not None:
-                    yield reused
-                    continue
+            key, reused = self._article_page_reuse(article)
+            if reused is not None:
+                yield reused
+                continue
             yield self.page("article.html", urls.article_rel(slug), article.title, "article",
                             article.src_rel, plain_description(article),
                             jsonld=self._article_jsonld(article), key=key,

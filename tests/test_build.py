@@ -211,6 +211,15 @@ def test_jobs_and_cache_do_not_change_output(make_site, tmp_path: Path) -> None:
     assert len(serial) > 60
     for other in ("parallel", "cold-cache", "warm-cache"):
         assert _tree(tmp_path / other) == serial, other
+    # Rebuilds that reuse some article pages: one edit (rendered here), then fifty
+    # (rendered by workers, the other ten reused), each equal to a build from nothing.
+    for edited in (1, 50):
+        for i in range(edited):
+            article = root / f"content/articles/a{i}.md"
+            article.write_text(article.read_text().replace("Istanbul", f"Istanbul {edited}"))
+        build(root, output=tmp_path / "warm-cache", jobs=2)
+        build(root, output=tmp_path / f"fresh-{edited}", jobs=1, use_cache=False)
+        assert _tree(tmp_path / "warm-cache") == _tree(tmp_path / f"fresh-{edited}"), edited
 
 
 def test_corrupt_or_foreign_cache_is_rebuilt(make_site, tmp_path: Path) -> None:
