@@ -69,6 +69,9 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     from digest.pagekeys import PageMemo
     from digest.parallel import default_jobs
     from digest.search import index_site
+    from digest.templates import load_compiled, save_compiled
+
+    compiled = load_compiled(config.root) if use_cache else {}
 
     analysis = pipeline.analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
                                use_cache=use_cache)
@@ -97,6 +100,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                                     "articles": len(analysis.site.articles),
                                     "warnings": analysis.warnings})
         state.save()
+        save_compiled(config.root, compiled)
     seconds = time.perf_counter() - started
     log.debug("built %d files (%d articles, %d written) into %s in %.2f s", count,
               len(analysis.site.articles), len(site.changed()), target, seconds)

@@ -215,6 +215,10 @@ class BuildCache:
         self.misses += 1
         return None
 
+    def values(self) -> dict[str, Any]:
+        """Every value loaded, by key (for tables read whole, such as compiled templates)."""
+        return {key: entry[1] for key, entry in self._old.items()}
+
     def put(self, key: str, inputs_hash: str, value: Any) -> None:
         self._new[key] = (inputs_hash, value)
 

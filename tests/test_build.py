@@ -272,3 +272,22 @@ def test_unchanged_files_keep_their_modification_time(make_site) -> None:
     assert page.stat().st_mtime_ns != 1_000_000_000  # its summary changed
     assert "refused" in page.read_text()
     assert quotes.stat().st_mtime_ns == 1_000_000_000  # same bytes: not rewritten
+
+
+def test_compiled_templates_are_kept_in_the_build_cache(make_site, tmp_path: Path) -> None:
+    from digest import templates
+
+    root = make_site()
+    build(root, output=tmp_path / "first")
+    assert (root / ".digest-cache/templates.pickle").is_file()
+    templates._BYTECODE._store.clear()  # as in a new process
+    compiled = templates._BYTECODE.compiled
+    (root / "content/articles/talks.yaml").write_text(
+        MINIMAL_SITE["content/articles/talks.yaml"].replace("rejected", "refused"))
+    build(root, output=tmp_path / "first")
+    assert templates._BYTECODE.compiled == compiled  # every template came from the cache
+    (root / "themes/default/templates").mkdir(parents=True)
+    (root / "themes/default/templates/article.html").write_text(
+        '{% extends "default/article.html" %}')
+    build(root, output=tmp_path / "first")
+    assert templates._BYTECODE.compiled == compiled + 1  # the new template is compiled
