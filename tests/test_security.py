@@ -515,3 +515,12 @@ def test_a_planted_cache_file_cannot_run_code(make_site, tmp_path: Path) -> None
     (cache / "articles.pickle").write_bytes(pickle.dumps(_Trap(marker)))
     analyse(root)
     assert not marker.exists()
+    # Nor can planted tables of a build: its state, its compiled templates, a journal.
+    # Each shaped as digest writes it, with a signature that is not the user's.
+    trap = pickle.dumps(_Trap(marker))
+    for name in ("output.pickle", "templates.pickle"):
+        (cache / name).write_bytes(bytes(32) + trap)
+    (cache / "articles.journal").write_bytes(bytes(32) + len(trap).to_bytes(8, "little")
+                                             + trap)
+    build(root)
+    assert not marker.exists()
