@@ -29,7 +29,6 @@ from digest.parallel import (
     usable_jobs,
 )
 from digest.render import RenderContext, SiteRenderer
-from digest.sitemap import sitemap_files
 from digest.sources import SourceSet, discover
 from digest.templates import hashed_name, make_environment, resolve_theme, static_files
 from digest.validate import load_registries, validate_site
@@ -141,7 +140,7 @@ def render_files(analysis: Analysis, jobs: int = 1,
     # The sitemap lists every HTML page written so far, so it comes last.
     page_rels = [d.removesuffix("index.html") for d in sorted(writer.dests())
                  if d.endswith(".html")]
-    for output in sitemap_files(analysis.site, links, page_rels):
+    for output in renderer.sitemap(page_rels):
         writer.add(output)
     for name, data in sorted(statics.items()):
         writer.add(OutputFile("static/" + assets[name], data, f"theme static {name}"))

@@ -22,6 +22,7 @@ from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
 from digest.model import Article, ChronologyEntry, Edition, Person, Quote, Site, Topic
 from digest.pagekeys import PageMemo, ViewCache
+from digest.sitemap import MAX_URLS, sitemap_files
 from digest.timeline import timeline_file
 from digest.views import (
     ArticleCard,
@@ -527,6 +528,24 @@ class SiteRenderer:
                                      (keys[a.slug] for a in feed.articles))
             key, reused = self._keyed("feed", feed.dest_rel, feed.source, inputs, keyed)
             yield reused or feed.output(key)
+
+    def sitemap(self, page_rels: list[str]) -> list[OutputFile]:
+        """sitemap.xml and robots.txt, made again only when the pages, an article's last
+        update, what it is listed under (its listing key) or an edition's articles
+        change; a sitemap split into several files is always made."""
+        site, views = self.site, self.views
+        key = ""
+        if self._keyed_files() and len(page_rels) < MAX_URLS:
+            key = self._input_key("sitemap", *page_rels, "|", *(
+                f"{a.slug} {a.updated.isoformat()} {views.listing_key(a.slug)}"
+                for a in site.articles), "|", *(
+                f"{e.date.isoformat()} {' '.join(e.articles)}" for e in site.editions))
+            reused = [self._reuse(rel, key, source) for rel, source in
+                      (("sitemap.xml", "sitemap"), ("robots.txt", "robots.txt"))]
+            if all(page is not None for page in reused):
+                return reused  # type: ignore[return-value]
+        return [OutputFile(made.dest_rel, made.content, made.source, key)
+                for made in sitemap_files(site, self.links, page_rels)]
 
     def timeline(self) -> OutputFile:
         """timeline.json, made again only when an event's key changes."""

@@ -166,6 +166,12 @@ DEMO_EDITS = [
     # An article moves to another day: it leaves one edition for another.
     ("content/articles/iran-admits-downing-ukrainian-jet.md", "date: 2020-01-13",
      "date: 2019-12-21"),
+    # A new topic, used by no article yet: a page of its own, in the sitemap and index.
+    ("content/topics.yaml", "security-guarantees:\n",
+     "new-topic:\n  title: A topic with no article yet\nsecurity-guarantees:\n"),
+    # A page moves to another address: the sitemap follows.
+    ("content/pages/methodology.md", "title: Methodology\n",
+     "title: Methodology\nslug: how-we-work\n"),
     # An article becomes a draft: it leaves the site, its cards and shared events.
     ("content/articles/russias-navalny-airlifted-to-germany.md", "\n---\n",
      "\ndraft: true\n---\n"),
