@@ -1,10 +1,12 @@
-"""Page reuse: a key for everything a template receives, and the previous build's pages.
+"""Page reuse: the previous build's pages, and keys for pages not keyed by inputs.
 
 A page's key must change whenever its bytes could, and be cheap to compute for every
-page of the site on every rebuild. Values are hashed as a tree (a Merkle hash): each
-view object is hashed once, from its fields and the hashes of the views inside it, so
-the 700 article cards that a topic page, the topics index and the home pages share
-are hashed once each instead of once per page that lists them.
+page of the site on every rebuild. Most pages are keyed by their inputs (see
+`render.SiteRenderer`); the few others (plain pages, search, and any page a renderer
+gives no key) by everything their template receives, hashed as a tree (a Merkle
+hash): each view object is hashed once, from its fields and the hashes of the views
+inside it. `ViewCache` keeps views, and their hashes, between `digest serve`'s
+rebuilds.
 """
 
 from __future__ import annotations
