@@ -5,8 +5,7 @@ page of the site on every rebuild. Most pages are keyed by their inputs (see
 `render.SiteRenderer`); the few others (plain pages, search, and any page a renderer
 gives no key) by everything their template receives, hashed as a tree (a Merkle
 hash): each view object is hashed once, from its fields and the hashes of the views
-inside it. `ViewCache` keeps views, and their hashes, between `digest serve`'s
-rebuilds.
+inside it. `ViewCache` keeps views between `digest serve`'s rebuilds.
 """
 
 from __future__ import annotations
@@ -30,22 +29,15 @@ class ValueHasher:
     is remembered by a weak reference: the memo keeps no page alive, and an id reused
     by a new object after the old one died is noticed."""
 
-    def __init__(self, keep_tuples: bool = False) -> None:
+    def __init__(self) -> None:
         self._memo: dict[int, tuple[weakref.ref[object], bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
-        # Tuples cannot be weakly referenced. With `keep_tuples` (a ViewCache's hasher)
-        # their hashes are remembered too, holding them, until the cache prunes them.
-        self.tuples: dict[int, tuple[object, bytes]] | None = {} if keep_tuples else None
 
     def hash(self, value: object) -> bytes:
         known = self._memo.get(id(value))
         if known is not None and known[0]() is value:
             return known[1]
         kind = type(value)
-        if kind is tuple and self.tuples is not None:
-            kept = self.tuples.get(id(value))
-            if kept is not None and kept[0] is value:
-                return kept[1]
         if kind in _SCALARS:
             return pickle.dumps(value, protocol=5)
         # Scalars go into their container's hash as they are (pickle tells a str from
@@ -74,8 +66,6 @@ class ValueHasher:
         digest = hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=20).digest()
         if hasattr(kind, "__weakref__"):  # views; not tuples, lists or dicts
             self._memo[id(value)] = (weakref.ref(value), digest)
-        elif kind is tuple and self.tuples is not None:
-            self.tuples[id(value)] = (value, digest)
         return digest
 
     def _nested(self, value: object) -> tuple[object, ...]:
@@ -121,19 +111,17 @@ class ViewCache:
     are made from (input keys), under one fingerprint (theme, config, version).
 
     A rebuild after a one-file edit then meets the very objects of the last build for
-    everything the edit did not touch, and `hasher` (which lives as long) knows their
-    hashes: page keys cost a lookup per view instead of a hash."""
+    everything the edit did not touch, and builds only the views of what it did."""
 
     def __init__(self) -> None:
         self.fingerprint = ""
-        self.hasher = ValueHasher(keep_tuples=True)
         self._old: dict[tuple[object, ...], object] = {}
         self._new: dict[tuple[object, ...], object] = {}
 
     def start(self, fingerprint: str) -> None:
         """Begin a build; a new fingerprint makes every kept view stale."""
         if fingerprint != self.fingerprint:
-            self.fingerprint, self.hasher, self._old = fingerprint, ValueHasher(True), {}
+            self.fingerprint, self._old = fingerprint, {}
         self._new = {}
 
     def get(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
@@ -146,14 +134,5 @@ class ViewCache:
         return found  # type: ignore[return-value]
 
     def finish(self) -> None:
-        """Keep what this build used (the rest is dropped, with the hashes of tuples
-        that no kept view holds)."""
+        """Keep what this build used; the rest is dropped."""
         self._old, self._new = self._new, {}
-        tuples = self.hasher.tuples
-        if tuples is not None:
-            live = {id(v) for v in self._old.values() if type(v) is tuple}
-            for view in self._old.values():
-                for name in getattr(view, "__dataclass_fields__", ()):
-                    if type(field_value := getattr(view, name)) is tuple:
-                        live.add(id(field_value))
-            self.hasher.tuples = {i: e for i, e in tuples.items() if i in live}

@@ -263,9 +263,6 @@ def _paginate(items: list, per_page: int) -> Iterator[tuple[int, int, list]]:
         yield number, total, items[(number - 1) * per_page:number * per_page]
 
 
-_JSONLD: dict[tuple[object, ...], str] = {}
-
-
 class SiteRenderer:
     """Renders the site's pages; article pages separately so processes can share them."""
 
@@ -275,7 +272,6 @@ class SiteRenderer:
         self.views = ViewBuilder(ctx)
         self.links = ctx.links
         self.memo = memo
-        self._config_key = repr(ctx.site.config)
 
     def page(self, template: str, rel: str, title: str, kind: str, source: str,
              description: str = "", *, jsonld: str = "", topic_slug: str | None = None,
@@ -294,20 +290,6 @@ class SiteRenderer:
                 return reused
         html = self.ctx.env.get_template(template).render(page=meta, **values)
         return OutputFile(dest, html.encode("utf-8"), source, key)
-
-    def _article_jsonld(self, article: Article) -> str:
-        """article_jsonld, remembered by everything it reads: `digest serve` asks again
-        for every article after each save."""
-        site = self.site
-        key = (self._config_key, self.links.base_url, article,
-               tuple(site.topics.get(t) for t in article.topics),
-               tuple(site.people.get(q.speaker) for q in article.quotes))
-        found = _JSONLD.get(key)
-        if found is None:
-            if len(_JSONLD) > 50_000:
-                _JSONLD.clear()
-            found = _JSONLD[key] = article_jsonld(site, article, self.links)
-        return found
 
     def _input_key(self, *parts: str) -> str:
         assert self.memo is not None
@@ -377,7 +359,7 @@ class SiteRenderer:
                 continue
             yield self.page("article.html", urls.article_rel(slug), article.title, "article",
                             article.src_rel, plain_description(article),
-                            jsonld=self._article_jsonld(article), key=key,
+                            jsonld=article_jsonld(self.site, article, self.links), key=key,
                             article=self.views.article(article))
 
     def other_pages(self) -> Iterator[OutputFile]:

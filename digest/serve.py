@@ -133,11 +133,8 @@ def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None
     old = previous or NOT_BUILT
 
     def reuse(fingerprint: str) -> PageMemo:
-        memo = PageMemo(fingerprint, {d: (k, "") for d, k in old.page_keys.items()},
+        return PageMemo(fingerprint, {d: (k, "") for d, k in old.page_keys.items()},
                         old.files.get)
-        if views is not None:
-            memo.hasher = views.hasher  # knows the hashes of the views kept
-        return memo
 
     files = render_files(analysis, jobs=1, reuse=reuse, views=views).files
     contents = {dest: output.content for dest, output in files.items()}
