@@ -18,6 +18,7 @@ from digest.annotate import AnnotatedArticle
 from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import Problem, sort_problems
+from digest.fragments import FragmentMemo
 from digest.incremental import theme_fingerprint
 from digest.model import Site
 from digest.pagekeys import PageMemo, ViewCache
@@ -113,8 +114,10 @@ def render_files(analysis: Analysis, jobs: int = 1,
     def asset(name: str) -> str:
         return links.href("static/" + assets[name])
 
+    fragments = FragmentMemo()
     env = make_environment(theme, filters={}, globals_={
-        "site": config, "url": links.href, "absolute_url": links.absolute, "asset": asset,
+        "once": fragments, "site": config, "url": links.href, "absolute_url": links.absolute,
+        "asset": asset,
         "nav": [("Home", links.href("")), ("Topics", links.href("topics/")),
                 ("People", links.href("people/")), ("Quotes", links.href("quotes/")),
                 ("Chronology", links.href("chronology/"))]
@@ -129,7 +132,7 @@ def render_files(analysis: Analysis, jobs: int = 1,
     if views is not None:
         views.start(fingerprint)
     ctx = RenderContext(analysis.site, analysis.annotated, env, links, analysis.article_keys,
-                        analysis.registries_key, views)
+                        analysis.registries_key, views, fragments)
     renderer = SiteRenderer(ctx, reuse(fingerprint) if reuse is not None else None)
     render_pages(renderer, jobs, writer)
     for output in renderer.feeds():

@@ -18,11 +18,13 @@ from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
 from digest.cache import texts_hash
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links, oldest_day, site_feeds
+from digest.fragments import FragmentMemo
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
 from digest.model import Article, ChronologyEntry, Edition, Person, Quote, Site, Topic
 from digest.pagekeys import PageMemo, ViewCache
 from digest.sitemap import MAX_URLS, sitemap_files
+from digest.templates import render_bytes
 from digest.timeline import timeline_file
 from digest.views import (
     ArticleCard,
@@ -52,6 +54,7 @@ class RenderContext:
     article_keys: dict[str, str] = field(default_factory=dict)  # slug -> input key
     registries_key: str = ""
     views: ViewCache | None = None  # `digest serve`: views kept between rebuilds
+    fragments: FragmentMemo | None = None  # the `once` global's memo, freed after use
 
 
 @lru_cache(maxsize=32768)
@@ -288,8 +291,8 @@ class SiteRenderer:
             key = self.memo.key(template, {"page": meta, **values})
             if (reused := self.memo.reuse(dest, key, source)) is not None:
                 return reused
-        html = self.ctx.env.get_template(template).render(page=meta, **values)
-        return OutputFile(dest, html.encode("utf-8"), source, key)
+        content = render_bytes(self.ctx.env.get_template(template), page=meta, **values)
+        return OutputFile(dest, content, source, key)
 
     def _input_key(self, *parts: str) -> str:
         assert self.memo is not None
@@ -361,6 +364,7 @@ class SiteRenderer:
                             article.src_rel, plain_description(article),
                             jsonld=article_jsonld(self.site, article, self.links), key=key,
                             article=self.views.article(article))
+        self._free_fragments()
 
     def other_pages(self) -> Iterator[OutputFile]:
         """Every page that is not an article page."""
@@ -479,6 +483,9 @@ class SiteRenderer:
         yield reused or page("quotes.html", "quotes/", "Quotes", "quotes", "quotes index",
                              key=key, quotes=views.shared(
                                  everything, lambda: views.quotes(site.articles)))
+        # Nothing after this shares fragments with the pages before: the memo is freed
+        # before the chronology, the largest page after the quotes page.
+        self._free_fragments()
         chronology = ("chronology", registries, *(views.event_key(e) for e in site.chronology))
         key, reused = self._keyed("chronology.html", "chronology/", "chronology",
                                   (*chronology, *sorted(site.topics)), keyed)
@@ -486,7 +493,9 @@ class SiteRenderer:
                              "chronology", key=key,
                              years=views.shared(chronology,
                                                 lambda: views.chronology(site.chronology)),
-                             topics=[views.topic_link(s) for s in sorted(site.topics)])
+                             topics=[views.topic_link(s) for s in sorted(site.topics)],
+                             event_topics=[views.topic_link(s) for s in sorted(site.topics)
+                                           if s in events_by_topic])
         if site.config.search:
             yield page("search.html", "search/", "Search", "search", "search page")
         for item in site.pages:
@@ -494,8 +503,16 @@ class SiteRenderer:
                        item.description, body_html=views.md(item.body))
         meta = PageMeta("Page not found", site.config.description, "404.html", "404",
                         links.absolute("404.html"), feeds=tuple(feed_links(links, None)))
-        html = self.ctx.env.get_template("404.html").render(page=meta)
-        yield OutputFile("404.html", html.encode("utf-8"), "404 page")
+        yield OutputFile("404.html", render_bytes(self.ctx.env.get_template("404.html"),
+                                                  page=meta), "404 page")
+        self._free_fragments()
+
+    def _free_fragments(self) -> None:
+        """Empty the `once` memo: cards, quotes and events repeat across the listing
+        pages, not from one article page to the next, and the memo's HTML is tens of MB
+        at 10,000 articles."""
+        if self.ctx.fragments is not None:
+            self.ctx.fragments.clear()
 
     def _keyed_files(self) -> bool:
         return self.memo is not None and bool(self.ctx.article_keys)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +108,19 @@ def make_environment(theme: Theme, filters: dict[str, object],
     env.filters.update(filters)  # type: ignore[arg-type]
     env.globals.update(globals_)
     return env
+
+
+def render_bytes(template: jinja2.Template, **values: object) -> bytes:
+    """The template rendered and encoded as UTF-8, a batch of pieces at a time.
+
+    `template.render(...).encode()` holds the list of every piece, the joined text and
+    its encoding at once; at 10,000 articles the quotes page is 14 MB of HTML, and that
+    was the peak of a build's memory."""
+    out = io.BytesIO()
+    pieces = template.generate(**values)
+    while batch := list(itertools.islice(pieces, 4096)):
+        out.write("".join(batch).encode("utf-8"))
+    return out.getvalue()
 
 
 def static_files(theme: Theme) -> dict[str, bytes]:

@@ -1,0 +1,109 @@
+"""The `once` template global: each macro output rendered once per build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from digest import pipeline
+from digest.fragments import FragmentMemo
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class _View:
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+
+def _env(memo: FragmentMemo, calls: list[str]) -> jinja2.Environment:
+    env = jinja2.Environment(autoescape=True)
+    env.globals.update(once=memo, note=calls.append)
+    return env
+
+
+def test_same_arguments_render_once_and_give_the_same_html() -> None:
+    memo, calls = FragmentMemo(), []
+    template = _env(memo, calls).from_string(
+        "{% macro card(a, level=3) %}{{ note(a.title) or '' }}<h{{ level }}>{{ a.title }}"
+        "</h{{ level }}>{% endmacro %}"
+        "{% for a in items %}{{ once(card, a, level) }}|{% endfor %}")
+    first, second = _View("A & B"), _View("C")
+    html = template.render(items=[first, second, first, first], level=2)
+    assert html == ("<h2>A &amp; B</h2>|<h2>C</h2>|<h2>A &amp; B</h2>|<h2>A &amp; B</h2>|")
+    assert calls == ["A & B", "C"]
+    assert len(memo) == 2
+
+
+def test_other_arguments_or_an_equal_but_other_object_render_again() -> None:
+    memo, calls = FragmentMemo(), []
+    template = _env(memo, calls).from_string(
+        "{% macro item(q, show=true) %}{{ note(q.title) or '' }}{{ q.title }}"
+        "{% if show %}!{% endif %}{% endmacro %}"
+        "{{ once(item, a) }} {{ once(item, a, false) }} {{ once(item, a, show=false) }} "
+        "{{ once(item, b) }} {{ once(item, a, false) }}")
+    a, b = _View("x"), _View("x")  # equal content, two objects
+    assert template.render(a=a, b=b) == "x! x x x! x"
+    # a; a with show=false (positional); a with show=false (keyword); b. The repeat of
+    # (a, false) is remembered.
+    assert calls == ["x", "x", "x", "x"]
+
+
+def test_clear_frees_what_was_kept() -> None:
+    memo = FragmentMemo()
+    assert memo(lambda v: f"<{v}>", "a") == "<a>"
+    assert len(memo) == 1
+    memo.clear()
+    assert len(memo) == 0
+
+
+class _Recording(FragmentMemo):
+    made: list[_Recording] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.peak = 0
+        _Recording.made.append(self)
+
+    def __call__(self, macro, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        html = super().__call__(macro, *args, **kwargs)
+        self.peak = max(self.peak, len(self))
+        return html
+
+
+class _PassThrough(FragmentMemo):
+    def __call__(self, macro, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return macro(*args, **kwargs)
+
+
+def _demo_files(monkeypatch, memo_class: type[FragmentMemo]) -> dict[str, bytes]:
+    monkeypatch.setattr(pipeline, "FragmentMemo", memo_class)
+    analysis = pipeline.analyse(REPO, use_cache=False, jobs=1)
+    writer = pipeline.render_files(analysis, 1)
+    return {dest: output.content for dest, output in writer.files.items()}
+
+
+def test_the_demo_builds_the_same_with_and_without_the_memo_which_is_freed(
+        monkeypatch) -> None:
+    _Recording.made.clear()
+    remembered = _demo_files(monkeypatch, _Recording)
+    (memo,) = _Recording.made
+    # Cards, quotes and events repeat across the demo's pages, and the memo is emptied
+    # once the pages that share them are made.
+    assert memo.calls > memo.peak > 0
+    assert len(memo) == 0
+    assert _demo_files(monkeypatch, _PassThrough) == remembered
+
+
+def test_render_bytes_is_the_rendering_encoded_across_batches() -> None:
+    from digest.templates import render_bytes  # noqa: PLC0415
+
+    env = jinja2.Environment(autoescape=True)
+    # Far more than one batch of pieces, with text outside Latin-1 in some of them.
+    template = env.from_string("{% for i in items %}<li>{{ i }} “é” 😀</li>{% endfor %}")
+    items = [f"{n} & <{n}>" for n in range(10_000)]
+    assert render_bytes(template, items=items) == template.render(items=items).encode()
+    assert render_bytes(env.from_string(""), items=[]) == b""
