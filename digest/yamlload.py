@@ -5,6 +5,10 @@ read the event stream of the C parser (when present), compose the node tree ours
 then build plain Python values, recording where each value and key started and
 refusing duplicate keys, runaway nesting and alias bombs along the way.
 
+Plain documents (no anchors, aliases, merge keys or tags: every sidecar and front
+matter digest writes) are read straight from the events in one pass (`_read_plain`);
+anything else, and any mistake but a syntax error, goes the full way described here.
+
 Why not `loader.get_single_node()`: the C composer recurses once per nesting level, so
 a 100 kB file of `[[[[...` overflows the C stack and kills the process (a segfault,
 not an exception). Composing iteratively from events, with a depth limit, cannot.
@@ -92,11 +96,19 @@ def parse_yaml(text: str, src_rel: str, line_offset: int = 0) -> Loaded:
     loader = None
     try:
         loader = _Loader(text)
-        composer = _Composer(loader, src_rel, line_offset)
-        node = composer.compose()
-        if node is not None:
-            builder = _Builder(loader, loaded, line_offset, composer.count)
-            loaded.data = builder.build(node, (), 0)
+        try:
+            loaded.data = _read_plain(loader, loaded, line_offset)
+        except _NotPlain:
+            # Anchors, aliases, merges, tags or a mistake other than a syntax error:
+            # read again the full way, which reports mistakes in the same order as ever.
+            loader.dispose()
+            loaded = Loaded(None, src_rel)
+            loader = _Loader(text)
+            composer = _Composer(loader, src_rel, line_offset)
+            node = composer.compose()
+            if node is not None:
+                builder = _Builder(loader, loaded, line_offset, composer.count)
+                loaded.data = builder.build(node, (), 0)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
@@ -140,6 +152,124 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     offset = max(0, min(offset, len(text)))
     line_start = text.rfind("\n", 0, offset) + 1
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+class _NotPlain(Exception):
+    """The document needs the full reading (`_Composer` and `_Builder`)."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
+    """Values and marks straight from the events, for documents made of plain mappings,
+    lists and scalars only (every sidecar and front matter digest writes): no node tree
+    is built and walked, which took two thirds of the time of reading a sidecar.
+
+    Raises _NotPlain at an anchor, alias, merge key or explicit tag, and at any mistake
+    that is not a syntax error (duplicate key, a collection as a key, more than one
+    document, too deep, an unreadable scalar), so that those keep their one
+    implementation and are reported exactly as before; syntax errors come from the
+    parser here as there, at the same event."""
+    values, keys = loaded.values, loaded.keys
+    resolve, construct = loader.resolve, loader.construct_object
+    get_event = loader.get_event
+    get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        return None
+    get_event()  # document start
+    scalar_event, mapping_start = yaml.ScalarEvent, yaml.MappingStartEvent
+    sequence_start = yaml.SequenceStartEvent
+    # Open collections: [value, path, next key (mappings) or None, is a mapping].
+    stack: list[list[Any]] = []
+    key: str | None = None  # the key of the value being read, in the open mapping
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is scalar_event:
+            if event.anchor is not None or event.tag not in (None, "!"):
+                raise _NotPlain
+            mark = event.start_mark
+            if stack and stack[-1][3] and key is None:  # a key
+                if event.implicit[0] and resolve(yaml.ScalarNode, event.value,
+                                                 event.implicit) == _MERGE_TAG:
+                    raise _NotPlain
+                key = str(event.value)
+                top = stack[-1]
+                if key in top[0]:
+                    raise _NotPlain
+                keys[(*top[1], key)] = Mark(mark.line + 1 + line_offset, mark.column + 1)
+                # Held in the mapping until its value comes: a repeated key is seen above.
+                top[0][key] = None
+                continue
+            # Quoted and block scalars are text; only plain ones are resolved (numbers,
+            # booleans, dates, null).
+            tag = (resolve(yaml.ScalarNode, event.value, event.implicit)
+                   if event.implicit[0] else _STR_TAG)
+            if tag in (_STR_TAG, _VALUE_TAG):
+                value = event.value
+                if _SURROGATE_RE.search(value):
+                    raise _NotPlain
+            else:
+                node = yaml.ScalarNode(tag, event.value, mark, event.end_mark,
+                                       style=event.style)
+                try:
+                    value = construct(node, deep=True)
+                except yaml.constructor.ConstructorError:
+                    raise _NotPlain from None
+                except (ValueError, OverflowError):
+                    value = str(event.value)  # as _Builder.build: the validator reports it
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag not in (None, "!"):
+                raise _NotPlain
+            if len(stack) >= MAX_DEPTH or (stack and stack[-1][3] and key is None):
+                raise _NotPlain
+            path: Path = ()
+            if stack:
+                parent = stack[-1]
+                if parent[3]:
+                    parent[2] = key  # restored when this collection ends
+                    path = (*parent[1], key)
+                else:
+                    path = (*parent[1], len(parent[0]))
+            mark = event.start_mark
+            values.setdefault(path, Mark(mark.line + 1 + line_offset, mark.column + 1))
+            stack.append([{} if kind is mapping_start else [], path, None,
+                          kind is mapping_start])
+            key = None
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            done = stack.pop()
+            value = done[0]
+            if not stack:
+                get_event()  # document end
+                if not loader.check_event(yaml.StreamEndEvent):
+                    raise _NotPlain
+                return value
+            key = stack[-1][2]
+            # Fall through: the finished collection is the value at its place.
+            mark = None
+        else:  # an alias
+            raise _NotPlain
+        if not stack:  # a lone scalar is the document
+            values.setdefault((), Mark(mark.line + 1 + line_offset, mark.column + 1))
+            get_event()  # document end
+            if not loader.check_event(yaml.StreamEndEvent):
+                raise _NotPlain
+            return value
+        top = stack[-1]
+        if top[3]:
+            if mark is not None:
+                values.setdefault((*top[1], key), Mark(mark.line + 1 + line_offset,
+                                                       mark.column + 1))
+            top[0][key] = value
+            key = None
+        else:
+            if mark is not None:
+                values.setdefault((*top[1], len(top[0])), Mark(mark.line + 1 + line_offset,
+                                                               mark.column + 1))
+            top[0].append(value)
+        top[2] = None
 
 
 class _Composer:

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import anchors
+from digest import anchors, yamlload
 from digest.build import build
 from digest.cli import main
 from digest.config import parse_config
@@ -100,6 +100,70 @@ def test_parse_yaml_agrees_with_pyyaml(data: Any, flow: bool | None) -> None:
     """Our event-driven composer builds what PyYAML builds, on anything PyYAML writes."""
     text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=flow)
     assert parse_yaml(text, "x.yaml").data == yaml.safe_load(text)
+
+
+def _full_reading(monkeypatch: pytest.MonkeyPatch, text: str) -> Loaded | YamlError:
+    """What parse_yaml gives without its fast path for plain documents."""
+    def not_plain(*_: object) -> None:
+        raise yamlload._NotPlain
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlload, "_read_plain", not_plain)
+        return _reading(text)
+
+
+def _reading(text: str) -> Loaded | YamlError:
+    try:
+        return parse_yaml(text, "content/x.yaml", line_offset=3)
+    except YamlError as exc:
+        return exc
+
+
+def _same_reading(fast: Loaded | YamlError, full: Loaded | YamlError) -> None:
+    if isinstance(full, YamlError):
+        assert isinstance(fast, YamlError) and fast.problem == full.problem
+        return
+    assert isinstance(fast, Loaded)
+    assert repr(fast.data) == repr(full.data)  # types too: 1 and True are equal
+    assert list(fast.values.items()) == list(full.values.items())
+    assert list(fast.keys.items()) == list(full.keys.items())
+
+
+@FUZZ
+@given(YAML_TEXT)
+def test_fast_reading_is_the_full_reading_on_anything(text: str) -> None:
+    """The fast path for plain documents gives the same data, marks and errors as the
+    composer and builder, on hostile text as on sidecars."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same_reading(_reading(text), _full_reading(monkeypatch, text))
+
+
+@FUZZ
+@given(DATA, st.sampled_from([None, False, True]))
+def test_fast_reading_is_the_full_reading_on_plain_documents(data: Any,
+                                                             flow: bool | None) -> None:
+    text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=flow)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same_reading(_reading(text), _full_reading(monkeypatch, text))
+    # ...and such documents take the fast path: it does not hand them over.
+    loader = yamlload._Loader(text)
+    try:
+        yamlload._read_plain(loader, Loaded(None, "x.yaml"), 0)
+    finally:
+        loader.dispose()
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\nb: *x\n",  # an alias
+    "a: {k: 1}\nb:\n  <<: {k: 2}\n  j: 3\n",  # a merge key
+    "a: !!str 5\n",  # a tag
+    "a: 1\nb: [1, {c: 2, c: 3}]\n",  # a duplicate key, nested
+    "a: 1\nb: 2\na: 3\nc: [\n",  # a duplicate key before a syntax error
+    "a: '\\ud83d'\n",  # an escaped lone surrogate (reported by the full reading)
+    "2024-02-30\n",  # a lone scalar that is no date
+    "when: 2024-02-30\nn: 0x1F\nt: yes\nz: ~\nq: '5'\n",
+])
+def test_fast_reading_hands_over_or_agrees(monkeypatch, text: str) -> None:
+    _same_reading(_reading(text), _full_reading(monkeypatch, text))
 
 
 def test_merge_keys_follow_yaml_rules() -> None:
