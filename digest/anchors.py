@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -804,19 +804,32 @@ class AnnotatedHtml:
             model.block_end_tokens[block]: htmls for block, htmls in self._after_block.items()
         }
         writers = self._segment_writers()
+        tokens = self._tokens
         out: list[str] = []
-        for index, token in enumerate(self._tokens):
+        done = 0  # tokens before this one are in `out`
+        # Only the few tokens that change are visited; the runs between are copied whole.
+        for index in sorted(writers.keys() | inserts.keys()):
+            out.extend(tokens[done:index])
             writer = writers.get(index)
-            out.append(writer.write() if writer else token)
+            out.append(writer.write() if writer else tokens[index])
             out.extend(inserts.get(index, ()))
+            done = index + 1
+        out.extend(tokens[done:])
         return "".join(out)
 
     def _segment_writers(self) -> dict[int, _SegmentWriter]:
-        marks = sorted(self._marks, key=lambda mark: mark.nesting_key)
+        model = self._model
+        segments, starts = model.segments, model.segment_starts
+        touching: dict[int, list[_Mark]] = {}  # segment index -> its marks, outer first
+        for mark in sorted(self._marks, key=lambda mark: mark.nesting_key):
+            # Segments are in text order and do not overlap, so the ones a mark touches
+            # (start before its end, end after its start) are one run of indexes.
+            first = max(bisect_right(starts, mark.start) - 1, 0)
+            for index in range(first, bisect_left(starts, mark.end)):
+                segment = segments[index]
+                if segment.start < mark.end and segment.end > mark.start:
+                    touching.setdefault(index, []).append(mark)
         opened: set[int] = set()
-        writers: dict[int, _SegmentWriter] = {}
-        for segment in self._model.segments:
-            touching = [m for m in marks if m.start < segment.end and m.end > segment.start]
-            if touching:
-                writers[segment.token] = _SegmentWriter(segment, touching, opened)
-        return writers
+        # Writers in text order: `opened` (which marks already showed their id) is shared.
+        return {segments[index].token: _SegmentWriter(segments[index], marks, opened)
+                for index, marks in sorted(touching.items())}

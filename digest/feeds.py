@@ -168,8 +168,10 @@ def author_names(site: Site, article: Article | None = None) -> list[str]:
 
 # Start tags in HTML that markdown-it, nh3 or digest wrote: attribute values there are
 # quoted and escape "<" and ">", so a tag ends at the first ">". Comments are skipped
-# whole, so a URL-like text inside one is never rewritten.
-_START_TAG = re.compile(r"<!--.*?-->|<[A-Za-z][^>]*>", re.DOTALL)
+# whole, so a URL-like text inside one is never rewritten. Only tags with an href or
+# src are matched (the lookahead): the others, most of an article's tags, have nothing
+# to rewrite, and skipping them halved the time this took.
+_START_TAG = re.compile(r"<!--.*?-->|<[A-Za-z](?=[^>]*\s(?i:href|src)\s*=)[^>]*>", re.DOTALL)
 
 
 def absolutize_html(html: str, page_url: str, fragments: dict[str, str] | None = None) -> str:

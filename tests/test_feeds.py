@@ -363,6 +363,13 @@ def test_feed_links_for_page_heads(links: urls.Urls) -> None:
             '<p>a\n<a class="c"\n   href="/y/">y</a></p>',
             '<p>a\n<a class="c"\n   href="https://h.example/y/">y</a></p>',
         ),
+        # Attribute names in any case; a comment is skipped whole, even one that holds
+        # a tag; tags without href or src are left as they are.
+        ('<A HREF="/z/">z</A>', '<A HREF="https://h.example/z/">z</A>'),
+        ('<!-- <a href="/c/"> -->', '<!-- <a href="/c/"> -->'),
+        ('<mark id="q" class="quote"><em>e</em></mark>',
+         '<mark id="q" class="quote"><em>e</em></mark>'),
+        ('<span data-href="/d/">d</span>', '<span data-href="/d/">d</span>'),
     ],
 )
 def test_absolutize_html(html: str, expected: str) -> None:
