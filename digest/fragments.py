@@ -2,7 +2,7 @@
 
 The same card, quote or event shows on many pages: an article's card on the home and
 edition pages and on each of its topics' pages, a quote on its topics', its speaker's
-and the quotes page. At 10,000 articles the topic pages alone rendered 60,000 such
+and the quotes page. At 5,000 articles the topic pages alone showed 60,000 such
 fragments, each a Jinja macro call with a dozen escapes. `{{ once(card, a, 3) }}` calls
 the macro the first time and returns the same HTML afterwards.
 
