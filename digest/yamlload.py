@@ -174,6 +174,16 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
     values, keys = loaded.values, loaded.keys
     resolve, construct = loader.resolve, loader.construct_object
     get_event = loader.get_event
+
+    def at(mark: Any) -> Mark:
+        return Mark(mark.line + 1 + line_offset, mark.column + 1)
+
+    def only_document(value: Any) -> Any:
+        get_event()  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            raise _NotPlain  # a second document: reported by the full reading
+        return value
+
     get_event()  # stream start
     if loader.check_event(yaml.StreamEndEvent):
         return None
@@ -198,7 +208,7 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
                 top = stack[-1]
                 if key in top[0]:
                     raise _NotPlain
-                keys[(*top[1], key)] = Mark(mark.line + 1 + line_offset, mark.column + 1)
+                keys[(*top[1], key)] = at(mark)
                 # Held in the mapping until its value comes: a repeated key is seen above.
                 top[0][key] = None
                 continue
@@ -232,8 +242,7 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
                     path = (*parent[1], key)
                 else:
                     path = (*parent[1], len(parent[0]))
-            mark = event.start_mark
-            values.setdefault(path, Mark(mark.line + 1 + line_offset, mark.column + 1))
+            values.setdefault(path, at(event.start_mark))
             stack.append([{} if kind is mapping_start else [], path, None,
                           kind is mapping_start])
             key = None
@@ -242,32 +251,24 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
             done = stack.pop()
             value = done[0]
             if not stack:
-                get_event()  # document end
-                if not loader.check_event(yaml.StreamEndEvent):
-                    raise _NotPlain
-                return value
+                return only_document(value)
             key = stack[-1][2]
             # Fall through: the finished collection is the value at its place.
             mark = None
         else:  # an alias
             raise _NotPlain
         if not stack:  # a lone scalar is the document
-            values.setdefault((), Mark(mark.line + 1 + line_offset, mark.column + 1))
-            get_event()  # document end
-            if not loader.check_event(yaml.StreamEndEvent):
-                raise _NotPlain
-            return value
+            values.setdefault((), at(mark))
+            return only_document(value)
         top = stack[-1]
         if top[3]:
             if mark is not None:
-                values.setdefault((*top[1], key), Mark(mark.line + 1 + line_offset,
-                                                       mark.column + 1))
+                values.setdefault((*top[1], key), at(mark))
             top[0][key] = value
             key = None
         else:
             if mark is not None:
-                values.setdefault((*top[1], len(top[0])), Mark(mark.line + 1 + line_offset,
-                                                               mark.column + 1))
+                values.setdefault((*top[1], len(top[0])), at(mark))
             top[0].append(value)
         top[2] = None
 
