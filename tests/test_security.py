@@ -18,13 +18,14 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+import markupsafe
 import pytest
 
 from digest.build import build
 from digest.errors import ContentError, Problem
 from digest.markdown import is_safe_url, render_markdown, unsafe_links, url_scheme
 from digest.pipeline import analyse
-from digest.templates import BUILTIN_THEMES, make_environment, resolve_theme
+from digest.templates import BUILTIN_THEMES, make_environment, output_escape, resolve_theme
 
 from .conftest import MINIMAL_SITE, write_files
 
@@ -327,6 +328,33 @@ def test_jinja_autoescapes_every_template() -> None:
     env = make_environment(resolve_theme(Path("/nonexistent"), "default"), {}, {})
     for name in ("page.html", "feed.xml", "anything.txt"):
         assert env.autoescape is True or env.autoescape(name), name
+
+
+class _Proxy(str):
+    """A str subclass with its own __html__ (as a lazy-translation proxy might have)."""
+
+    def __html__(self) -> str:
+        return "<b>trusted</b>"
+
+
+@pytest.mark.parametrize("value", [
+    "plain", "", "<script>alert('x') & \"y\"</script>", "é ü → 😀 <>", 42, 3.5, None,
+    markupsafe.Markup("<em>already safe</em> &amp;"), _Proxy("ignored"),
+])
+def test_output_escape_writes_what_markupsafe_writes(value: object) -> None:
+    assert output_escape(value) == str(markupsafe.escape(value))
+
+
+def test_the_faster_escape_is_the_one_templates_use_for_output() -> None:
+    env = make_environment(resolve_theme(Path("/nonexistent"), "default"), {}, {})
+    template = env.from_string(
+        "{{ a }}|{{ b }}|{% macro m(x) %}<i>{{ x }}</i>{% endmacro %}{{ m(a) }}|"
+        "{% set block %}{{ a }}{% endset %}{{ block }}|{% filter upper %}{{ a }}{% endfilter %}")
+    assert template.root_render_func.__globals__["escape"] is output_escape
+    rendered = template.render(a="<a href='x'>&</a>", b=markupsafe.Markup("<br>"))
+    once = "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
+    # Macro output, a set block and a filter block are each escaped once, not twice.
+    assert rendered == f"{once}|<br>|<i>{once}</i>|{once}|{once.upper()}"
 
 
 def test_base_url_cannot_break_out_of_attributes(make_site, tmp_path: Path) -> None:
