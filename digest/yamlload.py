@@ -41,6 +41,14 @@ _VALUE_TAG = "tag:yaml.org,2002:value"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# The first characters of plain scalars that an implicit resolver might make other than
+# text (true, null, 12, 2024-05-01, <<, ...). A plain scalar starting otherwise is text
+# without asking the resolver, which tries each candidate's regular expression in Python
+# (most of a sidecar's scalars are prose). None: the loader has resolvers for any first
+# character or by path, so every scalar is resolved.
+_RESOLVABLE_STARTS: frozenset[str] | None = (
+    None if None in _Loader.yaml_implicit_resolvers or _Loader.yaml_path_resolvers
+    else frozenset(_Loader.yaml_implicit_resolvers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +182,7 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
     values, keys = loaded.values, loaded.keys
     resolve, construct = loader.resolve, loader.construct_object
     get_event = loader.get_event
+    starts = _RESOLVABLE_STARTS
 
     def at(mark: Any) -> Mark:
         return Mark(mark.line + 1 + line_offset, mark.column + 1)
@@ -201,8 +210,8 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
                 raise _NotPlain
             mark = event.start_mark
             if stack and stack[-1][3] and key is None:  # a key
-                if event.implicit[0] and resolve(yaml.ScalarNode, event.value,
-                                                 event.implicit) == _MERGE_TAG:
+                if event.implicit[0] and (starts is None or event.value[:1] in starts) \
+                        and resolve(yaml.ScalarNode, event.value, event.implicit) == _MERGE_TAG:
                     raise _NotPlain
                 key = str(event.value)
                 top = stack[-1]
@@ -212,10 +221,11 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
                 # Held in the mapping until its value comes: a repeated key is seen above.
                 top[0][key] = None
                 continue
-            # Quoted and block scalars are text; only plain ones are resolved (numbers,
-            # booleans, dates, null).
+            # Quoted and block scalars are text; plain ones are resolved (numbers,
+            # booleans, dates, null) unless their first character rules that out.
             tag = (resolve(yaml.ScalarNode, event.value, event.implicit)
-                   if event.implicit[0] else _STR_TAG)
+                   if event.implicit[0] and (starts is None or event.value[:1] in starts)
+                   else _STR_TAG)
             if tag in (_STR_TAG, _VALUE_TAG):
                 value = event.value
                 if _SURROGATE_RE.search(value):
