@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from digest.build import build
 from digest.dates import FuzzyDate, display_range, parse_fuzzy_date
 from digest.errors import OutputError
 from digest.pipeline import analyse
@@ -96,3 +100,32 @@ def test_the_writer_refuses_two_sources_for_one_path() -> None:
 def test_minimal_site_has_no_problems(make_site) -> None:
     assert analyse(make_site(), use_cache=False).problems == []
     assert "war" in MINIMAL_SITE["content/topics.yaml"]
+
+
+def _reports(page: str) -> list[tuple[str, str]]:
+    """The links under the Istanbul talks' 'Reported in:', as (href, text)."""
+    found = re.search(r'id="event-istanbul-2022">.*?<p class="event-articles">Reported in: '
+                      r'(.*?)</p>', page, re.DOTALL)
+    assert found is not None
+    return re.findall(r'<a href="([^"]*)">([^<]*)</a>', found.group(1))
+
+
+def test_an_event_many_articles_report_lists_five_then_links_the_chronology(
+        make_site, tmp_path: Path) -> None:
+    changes: dict[str, str | None] = {}
+    for n in range(1, 7):  # six more articles report the Istanbul talks: seven in all
+        changes[f"content/articles/report-{n}.md"] = (
+            f"---\ntitle: Report {n}\ndate: 2025-09-0{n}\n---\n\nThe talks, again.\n")
+        changes[f"content/articles/report-{n}.yaml"] = (
+            "topics: [war]\nevents:\n  - date: 2022-03-29\n    title: Istanbul talks\n"
+            "    id: istanbul-2022\n")
+    out = tmp_path / "out"
+    build(make_site(changes), output=out)
+    more = ("/chronology/#event-istanbul-2022", "and 2 more")
+    for rel in ("articles/talks/index.html", "topics/war/index.html"):
+        listed = _reports((out / rel).read_text(encoding="utf-8"))
+        assert len(listed) == 6 and listed[-1] == more, rel
+    everything = _reports((out / "chronology/index.html").read_text(encoding="utf-8"))
+    assert len(everything) == 7 and more not in everything
+    assert '<li class="event" id="event-istanbul-2022">' in (
+        out / "chronology/index.html").read_text(encoding="utf-8")
