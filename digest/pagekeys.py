@@ -62,8 +62,8 @@ class ValueHasher:
                 v = getattr(value, name)
                 parts.append(v if type(v) in scalars else hash_of(v))
         else:  # anything else a template might get: hashed by its pickled bytes
-            return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=20).digest()
-        digest = hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=20).digest()
+            return hashlib.sha256(pickle.dumps(value, protocol=5)).digest()[:20]
+        digest = hashlib.sha256(pickle.dumps(parts, protocol=5)).digest()[:20]
         if hasattr(kind, "__weakref__"):  # views; not tuples, lists or dicts
             self._memo[id(value)] = (weakref.ref(value), digest)
         return digest
