@@ -106,8 +106,11 @@ def output_escape(value: object) -> str:
     page's text, never into an expression, so its type does not matter: every place
     that gathers output into a value (macros, `{% set %}` blocks, filter blocks)
     marks the whole text safe when autoescape is on."""
-    if type(value) is str:  # noqa: E721 - exactly str, as markupsafe.escape checks
+    kind = type(value)
+    if kind is str:  # exactly str, as markupsafe.escape checks
         return _escape_str(value)  # type: ignore[no-any-return]
+    if kind is markupsafe.Markup:  # a macro's output: safe already, and Markup's
+        return value  # type: ignore[return-value]  # __html__ is itself
     return markupsafe.escape(value)
 
 
