@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
+from digest.collector import results_arriving, set_aside
 from digest.config import SiteConfig
 from digest.markdown import engine_name
 from digest.model import Person
@@ -114,7 +115,9 @@ def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
                 progress.advance(len(chunk[0]))
             return results
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        set_aside()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool, \
+                results_arriving():
             for done in pool.map(_process_chunk, chunks):
                 results += done
                 progress.advance(len(done))
@@ -162,6 +165,7 @@ def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
     size = max(16, len(slugs) // (jobs * 4))
     chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
     progress = Progress(len(slugs), "Rendering pages")
+    set_aside()
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
                 "fork")) as pool:

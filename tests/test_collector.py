@@ -100,3 +100,35 @@ def test_builds_collect_less_often_and_give_the_threshold_back() -> None:
     with pytest.raises(RuntimeError), fewer_collections():
         raise RuntimeError("a failed build")
     assert gc.get_threshold() == before
+
+
+def test_a_build_sets_its_heap_aside_and_gives_it_back_at_the_end() -> None:
+    from digest.collector import fewer_collections, set_aside
+
+    set_aside()  # outside a build: nothing is frozen
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), fewer_collections():
+        alive = _cycle()
+        set_aside()
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("a failed build")
+    assert gc.get_freeze_count() == 0
+    gc.collect()  # the cycle, no longer frozen, is collected like any other
+    assert alive() is None
+    set_aside()  # the build is over: nothing is frozen again
+    assert gc.get_freeze_count() == 0
+
+
+def test_results_arrive_without_collections_and_are_set_aside() -> None:
+    from digest.collector import fewer_collections, results_arriving
+
+    gc.enable()
+    with fewer_collections():
+        with results_arriving():
+            assert not gc.isenabled()
+            alive = _cycle()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        gc.collect()
+        assert alive() is not None  # set aside: not collected during the build
+    gc.collect()
+    assert alive() is None
