@@ -13,9 +13,10 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -24,6 +25,7 @@ from digest import urls
 from digest.feeds import (
     EPOCH,
     FEED_SIZE,
+    _element_ids,
     absolutize_html,
     feed_files,
     feed_links,
@@ -442,3 +444,27 @@ def test_byline_becomes_the_entry_author(tmp_path: Path) -> None:
     assert atom.findtext(f"{A}entry/{A}author/{A}name") == "Jane Doe"
     item = json.loads(out["feed.json"])["items"][0]
     assert item["authors"] == [{"name": "Jane Doe"}]
+
+
+@pytest.mark.parametrize("base", [
+    "https://example.org/digest/articles/x/", "http://a.b/c/d?q=1", "https://h/p/#frag",
+    "HTTPS://H.org/a/b/"])
+def test_links_are_resolved_exactly_as_urljoin_resolves_them(base: str) -> None:
+    values = ["#note-1", "#", "#a#b", "#fn-x", "/people/x/", "x/y", "../z", "?q=2", "",
+              " https://x/ ", "https://en.wikinews.org/wiki/A?b=1#c", "http://x.org/",
+              "HTTPS://X.ORG/a/./b/../c", "https://\tx/y", "https://\t/y", "https:foo",
+              "//cdn.x/y", "https://x.org/?", "https://x.org/#", "https://x.org/;p?q",
+              "ftp://f/x", "https://h:8080/a", "mailto:a@b", "ht\ttps://x/"]
+    for value in values:
+        html = f"<a href=\"{escape(value)}\">t</a><img alt='' src='{escape(value)}'>"
+        wanted = value.strip() if value.strip() != "#fn-x" else "#x"
+        resolved = escape(urljoin(base, wanted), quote=True)
+        assert absolutize_html(html, base, {"fn-x": "x"}) == (
+            f'<a href="{resolved}">t</a><img alt=\'\' src="{resolved}">'), value
+
+
+def test_element_ids_are_found_as_the_whitespace_led_pattern_finds_them() -> None:
+    pattern = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
+    html = ("<p id=\"a\"><span data-id='no' id = 'b'>said id=\"c\"</span>"
+            "<i data-xid=\"d id='e'\">x</i>\n<b\tid=\"f\"></b><u id=\"\"></u>id=\"g\"")
+    assert _element_ids(html) == pattern.findall(html) == ["a", "b", "c", "e", "f"]
