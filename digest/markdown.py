@@ -220,5 +220,10 @@ def unsafe_links(text: str, inline: bool = False) -> tuple[Link, ...]:
     For Markdown fields of sidecars, pages and editions: report each at its place
     (`line`, `column` are relative to the text) instead of letting it render as '#'.
     """
+    # A link needs "[" or "<" (links, images, references, autolinks), and a scheme needs
+    # ":" or an entity that decodes to one: text without them (most notes and
+    # summaries) is not rendered just to find none.
+    if not (("[" in text or "<" in text) and (":" in text or "&" in text)):
+        return ()
     return tuple(link for link in render_markdown(text, inline=inline).links
                  if not is_safe_url(link.url))

@@ -414,6 +414,25 @@ def test_unsafe_links_are_located_in_their_text() -> None:
     assert 'href="#"' in html and 'src="#"' in html
 
 
+@pytest.mark.parametrize("text", [
+    "[x](javascript&colon;alert(1))", "[x](javascript&#58;alert(1))", "<javascript:alert(1)>",
+    "![i][r]\n\n[r]: data:image/png;base64,AA", "[x](JAVASCRIPT:alert(1))",
+])
+def test_links_are_found_in_every_form_the_shortcut_lets_through(text: str) -> None:
+    assert len(unsafe_links(text)) == 1
+
+
+def test_text_that_cannot_hold_a_scheme_is_not_rendered_to_look(monkeypatch) -> None:
+    import digest.markdown
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered")
+
+    monkeypatch.setattr(digest.markdown, "render_markdown", refuse)
+    for text in ("plain words: no links", "[a link](../relative)", "<b>no colon</b>", ""):
+        assert unsafe_links(text) == ()
+
+
 def _where(text: str, needle: str) -> tuple[int, int]:
     """1-based line and column of `needle` in `text`."""
     offset = text.index(needle)
