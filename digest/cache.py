@@ -11,7 +11,7 @@ carries an HMAC made with this user's own key (kept outside the project, in
 ignored instead of run.
 
 A build that changes a few entries appends them to a journal beside the table
-instead of rewriting it (at 10,000 articles the table is about 95 MB). Each journal
+instead of rewriting it (at 10,000 articles the table is about 67 MB). Each journal
 record is signed together with the signature of the table it extends, so a record
 left from an older table, cut short or altered is ignored, as is everything after it;
 once the journal holds a quarter as many entries as the table, the table is rewritten
