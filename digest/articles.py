@@ -11,7 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from digest import urls
 from digest.annotate import AnnotatedArticle, annotate_article
@@ -27,14 +27,22 @@ from digest.slugs import slug_problem, slugify
 from digest.sources import SourceText
 from digest.yamlload import Loaded
 
+# Where a value is written in the article's sidecar: (line, column).
+Position = tuple[int, int]
 
-@dataclass(frozen=True)
-class Reference:
-    """A slug this article names, checked against the whole site later."""
+
+class Reference(NamedTuple):
+    """A slug this article names, checked against the whole site later; reported, if
+    unknown, at `line`:`column` of the article's sidecar.
+
+    A named tuple rather than a dataclass holding a Problem: the build cache holds six or
+    so per article, and at 10,000 articles unpickling them as dataclasses and Problems
+    took 0.4 s of every build that loads the cache."""
 
     kind: str  # 'topic' | 'person' | 'article'
     value: str
-    where: Problem  # position (path, line, column) to report at
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class ArticleResult:
     annotated: AnnotatedArticle | None
     problems: tuple[Problem, ...]
     references: tuple[Reference, ...]
-    event_marks: tuple[Problem, ...]  # where each of article.events is written
+    event_marks: tuple[Position, ...]  # where each of article.events is written
 
 
 def _selector(loaded: Loaded, path: tuple[str | int, ...], entry: dict[str, Any],
@@ -100,7 +108,7 @@ def _notes(loaded: Loaded, report: Validation) -> tuple[Note, ...]:
     return tuple(notes)
 
 
-def _events(loaded: Loaded, report: Validation) -> tuple[tuple[Event, Problem], ...]:
+def _events(loaded: Loaded, report: Validation) -> tuple[tuple[Event, Position], ...]:
     events = []
     for index, entry in entries(loaded.data, "events"):
         path = ("events", index)
@@ -123,7 +131,7 @@ def _events(loaded: Loaded, report: Validation) -> tuple[tuple[Event, Problem], 
             continue
         event = Event(start, entry["title"], end, entry.get("approx") is True,
                       text_of(entry, "text"), text_of(entry, "id"))
-        events.append((event, loaded.problem(path, "")))
+        events.append((event, _position(loaded, path)))
     return tuple(events)
 
 
@@ -139,25 +147,30 @@ def _markdown_links(side: Loaded, report: Validation) -> None:
                                      "use an http(s) or relative URL", code="unsafe-url")])
 
 
+def _position(loaded: Loaded, path: tuple[str | int, ...]) -> Position:
+    mark = loaded.mark(path)
+    return mark.line, mark.column
+
+
 def _references(side: Loaded, slug: str, report: Validation) -> list[Reference]:
     data = side.data
-    refs = [Reference("topic", value, side.problem(("topics", i), ""))
+    refs = [Reference("topic", value, *_position(side, ("topics", i)))
             for i, value in slug_list(data, "topics")]
     for index, entry in entries(data, "quotes"):
         if isinstance(entry.get("speaker"), str):
             refs.append(Reference("person", entry["speaker"],
-                                  side.problem(("quotes", index, "speaker"), "")))
+                                  *_position(side, ("quotes", index, "speaker"))))
     for index, value in slug_list(data, "related"):
         if value == slug:
             report.add([side.problem(("related", index), "an article cannot be related to "
                                      "itself", "remove it from 'related'", code="related")])
         else:
-            refs.append(Reference("article", value, side.problem(("related", index), "")))
+            refs.append(Reference("article", value, *_position(side, ("related", index))))
     return refs
 
 
 def _load(source: SourceText, sidecar: SourceText | None, config: SiteConfig,
-          report: Validation) -> tuple[Article, list[Reference], list[Problem]] | None:
+          report: Validation) -> tuple[Article, list[Reference], list[Position]] | None:
     """The Article model from its two files; None when the article file is unusable."""
     start = len(report.problems)
     front, body, body_line = load_front_matter(source, report, FRONT_MATTER)

@@ -37,7 +37,7 @@ from digest import __version__
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".digest-cache"
-FORMAT = 6
+FORMAT = 7
 # The table is rewritten whole once its journal holds this share of its entries.
 JOURNAL_SHARE = 0.25
 _RECORD_HEAD = 32 + 8  # HMAC-SHA256, then the payload's length

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from digest.articles import ArticleResult
+from digest.articles import ArticleResult, Position
 from digest.config import SiteConfig
 from digest.errors import Problem, did_you_mean
 from digest.fields import Validation, load_checked, load_front_matter, text_of
@@ -137,7 +137,7 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
 
 
 def merge_chronology(articles: tuple[Article, ...],
-                     event_marks: dict[str, tuple[Problem, ...]],
+                     event_marks: dict[str, tuple[Position, ...]],
                      report: Validation) -> tuple[ChronologyEntry, ...]:
     """One entry per event; events sharing an id across sidecars become one entry.
 
@@ -156,8 +156,8 @@ def merge_chronology(articles: tuple[Article, ...],
                 continue
             first: Event = entry[0]
             if (first.date, first.end) != (event.date, event.end):
-                where = event_marks[article.slug][index]
-                report.add([Problem(where.path, where.line, where.column,
+                line, column = event_marks[article.slug][index]
+                report.add([Problem(article.sidecar_rel, line, column,
                                     f"event '{key}' is dated {event.date.iso} here but "
                                     f"{first.date.iso} in {entry[1]}",
                                     "events that share an id must share their dates",
@@ -210,10 +210,9 @@ def _check_references(results: list[ArticleResult], topics: dict[str, Topic],
     for result in results:
         for ref in result.references:
             names, registry = known[ref.kind]
-            if ref.value not in names:
+            if ref.value not in names and result.article is not None:
                 hint = did_you_mean(ref.value, names) or f"add '{ref.value}' to {registry}"
-                where = ref.where
-                report.add([Problem(where.path, where.line, where.column,
+                report.add([Problem(result.article.sidecar_rel, ref.line, ref.column,
                                     f"unknown {ref.kind} '{ref.value}'", hint,
                                     code=f"unknown-{ref.kind}")])
 
