@@ -228,7 +228,7 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
                    else _STR_TAG)
             if tag in (_STR_TAG, _VALUE_TAG):
                 value = event.value
-                if _SURROGATE_RE.search(value):
+                if not value.isascii() and _SURROGATE_RE.search(value):
                     raise _NotPlain
             else:
                 node = yaml.ScalarNode(tag, event.value, mark, event.end_mark,
