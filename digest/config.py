@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import ContentError, Problem
+from digest.located import Loaded, Mark
 from digest.schema import SITE
 from digest.structure import check
-from digest.yamlload import Loaded, Mark
 
 CONFIG_NAME = "site.toml"
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024

@@ -10,7 +10,7 @@ from digest import __version__
 from digest.cache import content_hash
 from digest.config import SiteConfig
 from digest.sources import SourceSet
-from digest.templates import Theme, resolve_theme
+from digest.themefiles import Theme, resolve_theme
 
 
 def theme_fingerprint(theme: Theme, config: SiteConfig, extra: object) -> str:

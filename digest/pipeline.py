@@ -31,7 +31,8 @@ from digest.parallel import (
 )
 from digest.render import RenderContext, SiteRenderer
 from digest.sources import SourceSet, discover
-from digest.templates import hashed_name, make_environment, resolve_theme, static_files
+from digest.templates import make_environment
+from digest.themefiles import hashed_name, resolve_theme, static_files
 from digest.validate import load_registries, validate_site
 from digest.writer import OutputFile, SiteWriter
 

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Any
 
 from digest.errors import Problem, did_you_mean
+from digest.located import Loaded, Path
 from digest.slugs import slugify
-from digest.yamlload import Loaded, Path
 
 _TYPE_NAMES = {
     "string": "text",

@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import itertools
-from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 import jinja2.bccache
 import markupsafe
 
-from digest.errors import DigestError
+from digest.themefiles import BUILTIN_THEMES, Theme, hashed_name, resolve_theme, static_files
 
-BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
-
-
-@dataclass(frozen=True, slots=True)
-class Theme:
-    """Where a theme's templates and static files come from, most specific first."""
-
-    name: str
-    template_dirs: tuple[Path, ...]
-    static_dirs: tuple[Path, ...]
-
-
-def resolve_theme(root: Path, name: str) -> Theme:
-    """The site's `themes/<name>/`, falling back to the built-in theme of that name and
-    finally to the built-in default, so a site can override a single template."""
-    candidates = [root / "themes" / name, BUILTIN_THEMES / name, BUILTIN_THEMES / "default"]
-    folders: list[Path] = []
-    for folder in candidates:
-        resolved = folder.resolve()
-        if folder.is_dir() and resolved not in [f.resolve() for f in folders]:
-            folders.append(folder)
-    if not any(f.resolve() != (BUILTIN_THEMES / "default").resolve() for f in folders) \
-            and name != "default":
-        raise DigestError(f"site.toml: theme '{name}' not found; create themes/{name}/ "
-                          "or set theme = \"default\"")
-    return Theme(name, tuple(f / "templates" for f in folders if (f / "templates").is_dir()),
-                 tuple(f / "static" for f in folders if (f / "static").is_dir()))
+__all__ = ["BUILTIN_THEMES", "Theme", "hashed_name", "load_compiled", "make_environment",
+           "output_escape", "render_bytes", "resolve_theme", "save_compiled", "static_files"]
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -162,20 +135,3 @@ def render_bytes(template: jinja2.Template, **values: object) -> bytes:
     while batch := list(itertools.islice(pieces, 4096)):
         out.write("".join(batch).encode("utf-8"))
     return out.getvalue()
-
-
-def static_files(theme: Theme) -> dict[str, bytes]:
-    """Every static file of the theme by relative name, nearer themes winning."""
-    files: dict[str, bytes] = {}
-    for folder in reversed(theme.static_dirs):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                files[path.relative_to(folder).as_posix()] = path.read_bytes()
-    return files
-
-
-def hashed_name(name: str, content: bytes) -> str:
-    """'style.css' -> 'style.1a2b3c4d5e.css', so browsers can cache it for ever."""
-    digest = hashlib.sha256(content).hexdigest()[:10]
-    stem, dot, suffix = name.rpartition(".")
-    return f"{stem}.{digest}.{suffix}" if dot else f"{name}.{digest}"

@@ -15,6 +15,7 @@ from digest.articles import ArticleResult, Position
 from digest.config import SiteConfig
 from digest.errors import Problem, did_you_mean
 from digest.fields import Validation, load_checked, load_front_matter, text_of
+from digest.located import Mark
 from digest.markdown import unsafe_links
 from digest.model import (
     Article,
@@ -29,7 +30,6 @@ from digest.model import (
 from digest.schema import EDITION, PAGE_FRONT_MATTER, PEOPLE, TOPICS
 from digest.slugs import RESERVED_SLUGS, slug_problem
 from digest.sources import SourceSet, SourceText, stem_of
-from digest.yamlload import Mark
 
 # Page slugs that would shadow a section of the site.
 RESERVED_PAGE_SLUGS = frozenset({

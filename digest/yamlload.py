@@ -17,19 +17,20 @@ not an exception). Composing iteratively from events, with a depth limit, cannot
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from digest.errors import Problem
+from digest.located import Loaded, Mark, Path
+
+__all__ = ["MAX_DEPTH", "Loaded", "Mark", "Path", "YamlError", "parse_yaml"]
 
 try:
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - only without libyaml
     _Loader = yaml.SafeLoader
 
-Path = tuple[str | int, ...]
 # Alias expansion may add at most this many values beyond those written in the file:
 # past that a document is an alias bomb ("billion laughs"), not an article. Files
 # without aliases are bounded by the file size limit instead.
@@ -49,42 +50,6 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _RESOLVABLE_STARTS: frozenset[str] | None = (
     None if None in _Loader.yaml_implicit_resolvers or _Loader.yaml_path_resolvers
     else frozenset(_Loader.yaml_implicit_resolvers))
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A 1-based position in a source file."""
-
-    line: int
-    column: int
-
-
-@dataclass(slots=True)
-class Loaded:
-    """A parsed document: its data, and the marks of every value and key in it."""
-
-    data: Any
-    src_rel: str
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
-
-    def mark(self, path: Path, *, key: bool = False) -> Mark:
-        """The mark of the value (or key) at `path`, else of its nearest ancestor."""
-        table = self.keys if key else self.values
-        while True:
-            found = table.get(path) or self.values.get(path)
-            if found is not None:
-                return found
-            if not path:
-                return Mark(1, 1)
-            path = path[:-1]
-
-    def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False,
-                code: str = "invalid", severity: str = "error") -> Problem:
-        """A Problem located at `path` in this document."""
-        where = self.mark(path, key=key)
-        return Problem(self.src_rel, where.line, where.column, message, hint,
-                       severity, code)  # type: ignore[arg-type]
 
 
 class YamlError(Exception):

@@ -1,0 +1,51 @@
+"""Parsed documents with positions: the data of a YAML or TOML file, and the `line:col`
+where each of its values and keys is written.
+
+Apart from `yamlload` so that what only needs positions (the site config, the schema
+checks) does not import PyYAML: a build with nothing to do reads no YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from digest.errors import Problem
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A 1-based position in a source file."""
+
+    line: int
+    column: int
+
+
+@dataclass(slots=True)
+class Loaded:
+    """A parsed document: its data, and the marks of every value and key in it."""
+
+    data: Any
+    src_rel: str
+    values: dict[Path, Mark] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
+
+    def mark(self, path: Path, *, key: bool = False) -> Mark:
+        """The mark of the value (or key) at `path`, else of its nearest ancestor."""
+        table = self.keys if key else self.values
+        while True:
+            found = table.get(path) or self.values.get(path)
+            if found is not None:
+                return found
+            if not path:
+                return Mark(1, 1)
+            path = path[:-1]
+
+    def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False,
+                code: str = "invalid", severity: str = "error") -> Problem:
+        """A Problem located at `path` in this document."""
+        where = self.mark(path, key=key)
+        return Problem(self.src_rel, where.line, where.column, message, hint,
+                       severity, code)  # type: ignore[arg-type]
