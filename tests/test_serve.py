@@ -684,7 +684,11 @@ def test_stop_ends_streams_threads_and_the_port(site: Path) -> None:
 
 
 def test_ctrl_c_stops_the_server_cleanly(site: Path) -> None:
+    # Ctrl-C as a terminal delivers it: a process started from a shell's background job
+    # (a test run launched with `&`, say) inherits SIGINT ignored, and Python then keeps
+    # it ignored, so the server would never see the signal sent below.
     code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
         "import logging, sys; from pathlib import Path; from digest.serve import run_server;"
         "logging.basicConfig(level=logging.INFO, format='%(message)s');"
         "run_server(Path(sys.argv[1]), port=0)"
