@@ -78,6 +78,10 @@ def set_title(root: Path, title: str) -> None:
 # --------------------------------------------------------------------------- killed builds
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_killed_builds_leave_the_old_or_the_new_site(tmp_path: Path) -> None:
     root = big_site(tmp_path / "site")
     out = tmp_path / "out"
@@ -102,10 +106,12 @@ def test_killed_builds_leave_the_old_or_the_new_site(tmp_path: Path) -> None:
         sig = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)[attempt % 3]
         delay = rng.uniform(0.05, seconds * 1.1)
         # A session of its own, so the signal reaches the whole build (worker
-        # processes, the search indexer) as Ctrl-C in a terminal would.
+        # processes, the search indexer) as Ctrl-C in a terminal would; and SIGINT's
+        # default disposition, which a test run started as a background job would
+        # otherwise pass on as ignored.
         proc = subprocess.Popen([*CLI, "build", "--output", str(out)], cwd=root,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_default_sigint)
         time.sleep(delay)
         with contextlib.suppress(ProcessLookupError):  # it may have finished first
             os.killpg(proc.pid, sig)
