@@ -20,12 +20,12 @@ from digest.dates import parse_fuzzy_date, parse_published
 from digest.errors import Problem
 from digest.feeds import absolute_feed_html
 from digest.fields import Validation, entries, load_checked, load_front_matter, slug_list, text_of
+from digest.located import Loaded
 from digest.markdown import is_safe_url, render_markdown, unsafe_links
 from digest.model import Article, Event, Note, Person, Quote, Selector, Source
 from digest.schema import FRONT_MATTER, SIDECAR
 from digest.slugs import slug_problem, slugify
 from digest.sources import SourceText
-from digest.yamlload import Loaded
 
 # Where a value is written in the article's sidecar: (line, column).
 Position = tuple[int, int]

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from digest.errors import Problem
+from digest.located import Loaded
 from digest.sources import SourceText, split_front_matter
 from digest.structure import check
-from digest.yamlload import Loaded, YamlError, parse_yaml
+from digest.yamlload import YamlError, parse_yaml
 
 
 @dataclass(slots=True)

@@ -489,12 +489,13 @@ class SiteRenderer:
         chronology = ("chronology", registries, *(views.event_key(e) for e in site.chronology))
         key, reused = self._keyed("chronology.html", "chronology/", "chronology",
                                   (*chronology, *sorted(site.topics)), keyed)
+        topic_links = {s: views.topic_link(s) for s in sorted(site.topics)}
         yield reused or page("chronology.html", "chronology/", "Chronology", "chronology",
                              "chronology", key=key,
                              years=views.shared(chronology,
                                                 lambda: views.chronology(site.chronology)),
-                             topics=[views.topic_link(s) for s in sorted(site.topics)],
-                             event_topics=[views.topic_link(s) for s in sorted(site.topics)
+                             topics=list(topic_links.values()),
+                             event_topics=[link for s, link in topic_links.items()
                                            if s in events_by_topic])
         if site.config.search:
             yield page("search.html", "search/", "Search", "search", "search page")

@@ -10,10 +10,7 @@ import jinja2
 import jinja2.bccache
 import markupsafe
 
-from digest.themefiles import BUILTIN_THEMES, Theme, hashed_name, resolve_theme, static_files
-
-__all__ = ["BUILTIN_THEMES", "Theme", "hashed_name", "load_compiled", "make_environment",
-           "output_escape", "render_bytes", "resolve_theme", "save_compiled", "static_files"]
+from digest.themefiles import BUILTIN_THEMES, Theme
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -67,8 +64,8 @@ def _replace_chain(text: str) -> str:
             .replace("'", "&#39;").replace('"', "&#34;"))
 
 
-# markupsafe's own escaping of a str, in C where its speedups are built (they are in
-# every wheel); the chain of replaces above is the same table, for a build without them.
+# markupsafe's own escaping of a str (in C from its speedups; markupsafe 3 names it
+# `_escape_inner`); the chain of replaces above is the same table, for markupsafe 2.
 _escape_str = getattr(markupsafe, "_escape_inner", _replace_chain)
 
 

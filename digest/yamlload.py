@@ -24,8 +24,6 @@ import yaml
 from digest.errors import Problem
 from digest.located import Loaded, Mark, Path
 
-__all__ = ["MAX_DEPTH", "Loaded", "Mark", "Path", "YamlError", "parse_yaml"]
-
 try:
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - only without libyaml

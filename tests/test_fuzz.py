@@ -31,12 +31,13 @@ from digest.cli import main
 from digest.config import parse_config
 from digest.errors import ContentError, DigestError
 from digest.importer import parse_import
+from digest.located import Loaded
 from digest.markdown import render_markdown
 from digest.pipeline import analyse
 from digest.schema import SCHEMAS
 from digest.sources import SourceText, read_source, split_front_matter
 from digest.structure import check
-from digest.yamlload import MAX_DEPTH, Loaded, YamlError, parse_yaml
+from digest.yamlload import MAX_DEPTH, YamlError, parse_yaml
 
 from .conftest import MINIMAL_SITE, write_files
 

@@ -25,7 +25,8 @@ from digest.build import build
 from digest.errors import ContentError, Problem
 from digest.markdown import is_safe_url, render_markdown, unsafe_links, url_scheme
 from digest.pipeline import analyse
-from digest.templates import BUILTIN_THEMES, make_environment, output_escape, resolve_theme
+from digest.templates import make_environment, output_escape
+from digest.themefiles import BUILTIN_THEMES, resolve_theme
 
 from .conftest import MINIMAL_SITE, write_files
 

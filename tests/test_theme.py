@@ -12,7 +12,8 @@ from digest.build import build
 from digest.config import load_config, parse_config
 from digest.errors import DigestError
 from digest.search import BUNDLE_DIR, index_site, pagefind_executable
-from digest.templates import make_environment, resolve_theme
+from digest.templates import make_environment
+from digest.themefiles import resolve_theme
 from digest.urls import Urls
 from digest.views import PageMeta
 
