@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from digest import __version__
+from digest.collector import plain_data_arriving
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".digest-cache"
@@ -156,7 +157,8 @@ class BuildCache:
                     log.info("cache %s is from another version; rebuilding it",
                              self.path.name)
                     return {}
-                table = pickle.load(handle)
+                with plain_data_arriving():
+                    table = pickle.load(handle)
             except Exception as exc:  # noqa: BLE001 - any damage means: do not trust it
                 log.warning("cache %s is unreadable (%s); rebuilding it", self.path, exc)
                 return {}

@@ -31,7 +31,10 @@ def main(verbose: int, quiet: bool) -> None:
 
     Run the commands in a site folder (one holding site.toml) or below it.
     """
+    from digest.collector import skip_collection_at_exit
+
     _setup_logging(verbose, quiet)
+    skip_collection_at_exit()
 
 
 @main.command()

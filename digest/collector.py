@@ -19,6 +19,8 @@ collection of the whole heap frees it once the site has been quiet for a moment.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import gc
 import threading
 from collections.abc import Iterator
@@ -66,9 +68,11 @@ def set_aside() -> None:
 
 
 @contextmanager
-def results_arriving() -> Iterator[None]:
-    """No collections while workers' results are unpickled (plain data, no cycles to
-    find), then the results are set aside: they are not walked even once."""
+def plain_data_arriving() -> Iterator[None]:
+    """No collections while plain data that lives to the end of the build is unpickled
+    (workers' results, the cache's tables: no cycles to find), then it is set aside: it
+    is not walked even once. Loading the cache of 10,000 articles set off a full
+    collection of 0.4-0.5 s in every rebuild."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -77,6 +81,19 @@ def results_arriving() -> Iterator[None]:
         set_aside()
         if enabled:
             gc.enable()
+
+
+@functools.cache
+def skip_collection_at_exit() -> None:
+    """Freeze the heap when the process exits, so Python's collections at shutdown skip it.
+
+    At exit Python collects the whole heap while it tears the modules down: after a
+    rebuild of 10,000 articles that took 1.1 s of a 4.7 s command, more than any stage
+    of the build. Nothing such a collection could find needs finalising: files are
+    closed by `with` blocks and worker pools are shut down before the build returns.
+    Reference counting still frees what the teardown drops. Registered once (cached);
+    in a process that runs many commands (tests), it acts only when that process exits."""
+    atexit.register(gc.freeze)
 
 
 class DeferredCollector:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
-from digest.collector import results_arriving, set_aside
+from digest.collector import plain_data_arriving, set_aside
 from digest.config import SiteConfig
 from digest.markdown import engine_name
 from digest.model import Person
@@ -117,7 +117,7 @@ def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         set_aside()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool, \
-                results_arriving():
+                plain_data_arriving():
             for done in pool.map(_process_chunk, chunks):
                 results += done
                 progress.advance(len(done))

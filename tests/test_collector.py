@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -120,11 +123,11 @@ def test_a_build_sets_its_heap_aside_and_gives_it_back_at_the_end() -> None:
 
 
 def test_results_arrive_without_collections_and_are_set_aside() -> None:
-    from digest.collector import fewer_collections, results_arriving
+    from digest.collector import fewer_collections, plain_data_arriving
 
     gc.enable()
     with fewer_collections():
-        with results_arriving():
+        with plain_data_arriving():
             assert not gc.isenabled()
             alive = _cycle()
         assert gc.isenabled() and gc.get_freeze_count() > 0
@@ -132,3 +135,54 @@ def test_results_arrive_without_collections_and_are_set_aside() -> None:
         assert alive() is not None  # set aside: not collected during the build
     gc.collect()
     assert alive() is None
+
+
+def test_a_cache_loaded_in_a_build_is_unpickled_without_collections_and_set_aside(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from digest import cache
+    from digest.collector import fewer_collections
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    table = cache.BuildCache(tmp_path, "articles")
+    table.put("a", "h", ["an article's result"])
+    table.save()
+    collecting: list[bool] = []  # at each unpickling: were collections on?
+    real_load = pickle.load
+
+    def load(handle: object) -> object:
+        collecting.append(gc.isenabled())
+        return real_load(handle)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache.pickle, "load", load)
+    gc.enable()
+    with fewer_collections():
+        loaded = cache.BuildCache(tmp_path, "articles")
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    assert loaded.get("a", "h") == ["an article's result"]
+    assert collecting == [True, False]  # the version header, then the table
+
+
+_EXIT_SCRIPT = """
+import os, sys
+class Loud:
+    def __del__(self, write=os.write):
+        write(1, b"collected at exit")
+if sys.argv[1] == "command":
+    from click.testing import CliRunner
+    from digest.cli import main
+    assert CliRunner().invoke(main, ["schema", "people"]).exit_code == 0
+garbage = Loud()
+garbage.itself = garbage  # a cycle: only a collection frees it
+del garbage
+"""
+
+
+@pytest.mark.parametrize(("run", "printed"), [("nothing", "collected at exit"),
+                                              ("command", "")])
+def test_a_command_leaves_without_collecting_the_heap(run: str, printed: str) -> None:
+    done = subprocess.run([sys.executable, "-c", _EXIT_SCRIPT, run], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert done.stdout == printed
