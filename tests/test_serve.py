@@ -573,6 +573,22 @@ def test_nothing_a_sidecar_holds_stops_the_server(
     assert not server.rebuild().problems
 
 
+def test_a_template_edited_between_rebuilds_shows_in_the_next(site: Path) -> None:
+    # Each build makes its own template environment, which does not look at template
+    # files again once loaded: a server that kept one would serve the old template.
+    server = make_server(site, "127.0.0.1", 0)
+    try:
+        templates = site / "themes" / "default" / "templates"
+        templates.mkdir(parents=True)
+        page = templates / "404.html"
+        for text in ("first 404 template", "second 404 template"):
+            page.write_text(text, encoding="utf-8")
+            state = server.rebuild()
+            assert state.files["404.html"] == text.encode()
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
