@@ -14,6 +14,7 @@ from functools import lru_cache
 from html import escape
 
 from digest import anchors
+from digest.cache import texts_hash
 from digest.errors import Problem
 from digest.markdown import is_safe_url, render_markdown
 from digest.model import Article, Note, Person, Quote, Selector
@@ -41,11 +42,13 @@ class AnnotatedArticle:
     article: Article
     html_zlib: bytes  # the page's body HTML, then the feed's, in UTF-8
     body_size: int  # bytes of the page's
+    listing_key: str  # see `listing_key`
 
     @classmethod
     def of(cls, article: Article, body_html: str, feed_html: str) -> AnnotatedArticle:
         body = body_html.encode("utf-8")
-        return cls(article, zlib.compress(body + feed_html.encode("utf-8"), 1), len(body))
+        return cls(article, zlib.compress(body + feed_html.encode("utf-8"), 1), len(body),
+                   listing_key(article))
 
     @property
     def body_html(self) -> str:
@@ -58,6 +61,20 @@ class AnnotatedArticle:
     def feed_html(self) -> str:
         """With highlights and notes as plain footnotes."""
         return zlib.decompress(self.html_zlib)[self.body_size:].decode("utf-8")
+
+
+def listing_key(article: Article) -> str:
+    """A hash of everything pages other than its own show of an article: its card (slug,
+    title, day, section, standfirst, topics), its quotes, and its title on the entries of
+    its events. An edit to its body, summary or notes leaves it unchanged, so topic,
+    person, edition, index, quotes and chronology pages are reused.
+
+    Made with the article, in the worker that reads it, and cached with it: a rebuild
+    after one edit at 10,000 articles spent 0.2 s making them all again."""
+    return texts_hash((article.slug, article.title, article.date.isoformat(), article.section,
+                       article.standfirst, *article.topics, "|",
+                       *(repr((q.id, q.text, q.speaker, q.context, q.callout))
+                         for q in article.quotes)))
 
 
 @lru_cache(maxsize=32768)

@@ -72,7 +72,6 @@ class ViewBuilder:
         self.href = ctx.links.href
         self._memo: dict[tuple[object, ...], object] = {}
         self._event_keys: dict[str, str] = {}
-        self._listing_keys: dict[str, str] = {}
         self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
         for entry in self.site.chronology:
@@ -96,14 +95,11 @@ class ViewBuilder:
 
     def listing_key(self, slug: str) -> str:
         """A key for what pages other than its own show of an article (see
-        `listing_key`); '-' for an article not on the site, '' when pages are not keyed."""
+        `annotate.listing_key`); '-' for an article not on the site, '' when pages are
+        not keyed."""
         if not self.ctx.article_keys:
             return ""
-        key = self._listing_keys.get(slug)
-        if key is None:
-            article = self.site.by_slug.get(slug)
-            key = self._listing_keys[slug] = "-" if article is None else listing_key(article)
-        return key
+        return self.ctx.annotated[slug].listing_key if slug in self.site.by_slug else "-"
 
     # Links are shared, not made anew for every card, quote and event that shows one:
     # fewer objects, and each is hashed once for the page keys.
@@ -226,30 +222,6 @@ class ViewBuilder:
             related=tuple(self.card(self.site.by_slug[s]) for s in article.related
                           if s in self.site.by_slug),
             sources=tuple(sources))
-
-
-_LISTINGS: dict[int, tuple[Article, str]] = {}
-
-
-def listing_key(article: Article) -> str:
-    """A hash of everything pages other than its own show of an article: its card (slug,
-    title, day, section, standfirst, topics), its quotes, and its title on the entries of
-    its events. An edit to its body, summary or notes leaves it unchanged, so topic,
-    person, edition, index, quotes and chronology pages are reused.
-
-    Remembered by the article's identity (`digest serve` keeps unchanged articles from
-    one rebuild to the next); the entry holds the article, so its id is not reused."""
-    found = _LISTINGS.get(id(article))
-    if found is not None and found[0] is article:
-        return found[1]
-    key = texts_hash((article.slug, article.title, article.date.isoformat(), article.section,
-                      article.standfirst, *article.topics, "|",
-                      *(repr((q.id, q.text, q.speaker, q.context, q.callout))
-                        for q in article.quotes)))
-    if len(_LISTINGS) > 200_000:
-        _LISTINGS.clear()
-    _LISTINGS[id(article)] = (article, key)
-    return key
 
 
 def plain_description(article: Article) -> str:
