@@ -10,10 +10,13 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import weakref
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from digest.articles import ArticleResult, process_article
@@ -28,12 +31,38 @@ from digest.sources import SourceSet, SourceText, stem_of
 from digest.writer import OutputFile
 
 PARALLEL_THRESHOLD = 48
+RENDER_CHUNK = 250
 
 
 def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteConfig,
                                 dict[str, Person]]) -> list[ArticleResult]:
     chunk, config, people = args
     return [process_article(source, sidecar, config, people) for source, sidecar in chunk]
+
+
+def _leave_ctrl_c_to_the_main_process() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `jobs` worker processes, forked on Linux, that leave Ctrl-C to this one.
+
+    A terminal sends Ctrl-C to every process of the build. Workers that took it each
+    printed a KeyboardInterrupt traceback when it found them waiting for work, and one
+    that dies while holding the pool's task queue can leave the others waiting on it.
+    Here only this process stops: on any exception in the block (KeyboardInterrupt
+    included) the chunks not yet started are cancelled and the pool waits only for
+    those running, which are kept short."""
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                               initializer=_leave_ctrl_c_to_the_main_process)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def usable_jobs(jobs: int) -> int:
@@ -114,10 +143,8 @@ def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
                 results += _process_chunk(chunk)
                 progress.advance(len(chunk[0]))
             return results
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         set_aside()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool, \
-                plain_data_arriving():
+        with worker_pool(jobs) as pool, plain_data_arriving():
             for done in pool.map(_process_chunk, chunks):
                 results += done
                 progress.advance(len(done))
@@ -162,13 +189,14 @@ def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
             sink.record(sink.write(page))
         return
     _WORKER = (renderer, sink)
-    size = max(16, len(slugs) // (jobs * 4))
+    # At most RENDER_CHUNK pages a chunk (about a quarter of a second): after Ctrl-C
+    # the pool waits for the chunks that are running.
+    size = max(16, min(RENDER_CHUNK, len(slugs) // (jobs * 4)))
     chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
     progress = Progress(len(slugs), "Rendering pages")
     set_aside()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
-                "fork")) as pool:
+        with worker_pool(jobs) as pool:
             futures = [pool.submit(_render_article_chunk, chunk) for chunk in chunks]
             for page in itertools.chain(renderer.other_pages(), reused):
                 sink.record(sink.write(page))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import multiprocessing
 import os
 import random
 import shutil
@@ -30,6 +31,7 @@ from digest.build import build
 from digest.cli import main
 from digest.errors import DigestError, OutputError
 from digest.lock import BuildLocked, build_lock
+from digest.parallel import worker_pool
 from digest.writer import OutputFile, write_site
 
 from .conftest import MINIMAL_SITE, write_files
@@ -127,6 +129,67 @@ def test_killed_builds_leave_the_old_or_the_new_site(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
     # Worth something only if some kills landed before the swap.
     assert "old" in outcomes, outcomes
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for workers")
+@pytest.mark.parametrize("phase", ["articles", "pages"])
+def test_ctrl_c_while_workers_run_stops_the_build_quietly(tmp_path: Path, phase: str) -> None:
+    """Ctrl-C reaches the whole process group; the workers leave it to the main process,
+    which stops them, so the build ends at once with click's one word and nothing
+    else: no traceback from each worker."""
+    root = big_site(tmp_path / "site", 600)
+    out = tmp_path / "out"
+    if phase == "pages":  # articles cached: workers are forked only to render pages
+        run_cli(root, "build", "--output", str(tmp_path / "first"))
+        set_title(root, "Another title")
+    proc = subprocess.Popen([*CLI, "build", "--jobs", "2", "--output", str(out)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=_default_sigint)
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < 2 and proc.poll() is None:
+        assert time.monotonic() < deadline, "the build never started its workers"
+        time.sleep(0.005)
+    assert proc.poll() is None, "the build ended before its workers could be interrupted"
+    time.sleep(0.05)  # into the workers' first chunks
+    os.killpg(proc.pid, signal.SIGINT)
+    started = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 10
+    assert (proc.returncode, stderr) == (1, "\nAborted!\n")
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_idle_workers_leave_ctrl_c_to_the_main_process(capfd: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    # Workers waiting for work when Ctrl-C came printed a KeyboardInterrupt traceback
+    # each and died (exit code 1).
+    with worker_pool(2) as pool:
+        assert list(pool.map(abs, [-1, -2, -3, -4])) == [1, 2, 3, 4]
+        workers = multiprocessing.active_children()
+        assert len(workers) == 2
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGINT)  # type: ignore[arg-type]
+        time.sleep(0.3)
+        assert [w.is_alive() for w in workers] == [True, True]
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert capfd.readouterr().err == ""
+
+
+def test_an_interrupted_pool_cancels_the_chunks_not_started() -> None:
+    with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
+        futures = [pool.submit(time.sleep, 0.2) for _ in range(50)]
+        futures[0].result()
+        raise KeyboardInterrupt  # Ctrl-C in the main process
+    # Two running, a few queued for the workers already: the rest never ran.
+    assert sum(f.cancelled() for f in futures) >= 40
+    assert multiprocessing.active_children() == []
 
 
 def test_sigint_during_the_write_removes_the_staging_folder(make_site, tmp_path: Path,
