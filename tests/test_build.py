@@ -291,3 +291,34 @@ def test_compiled_templates_are_kept_in_the_build_cache(make_site, tmp_path: Pat
         '{% extends "default/article.html" %}')
     build(root, output=tmp_path / "first")
     assert templates._BYTECODE.compiled == compiled + 1  # the new template is compiled
+
+
+@pytest.mark.parametrize("failure", ["none", "article.html", "home.html", "strict"])
+def test_the_article_cache_is_saved_unless_an_article_has_an_error(
+        make_site, tmp_path: Path, failure: str) -> None:
+    # The cache is saved once the articles are analysed, before pages are rendered: the
+    # articles' results do not depend on the theme or on --strict.
+    files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
+             for i in range(60)}  # enough for worker processes
+    files.update({f"content/articles/a{i}.yaml": MINIMAL_SITE["content/articles/talks.yaml"]
+                  for i in range(60)})
+    root = make_site(files)
+    cache = root / ".digest-cache/articles.pickle"
+    if failure.endswith(".html"):  # fails in the workers, or here before they end
+        (root / "themes/default/templates").mkdir(parents=True)
+        (root / "themes/default/templates" / failure).write_text("{{ nothing.here }}")
+        with pytest.raises(Exception, match="'nothing' is undefined"):
+            build(root, output=tmp_path / "out", jobs=2)
+    elif failure == "strict":
+        (root / "content/articles/lone.md").write_text(MINIMAL_SITE["content/articles/talks.md"]
+                                                       .replace("talks", "lone"))
+        with pytest.raises(ContentError, match="article has no sidecar"):
+            build(root, output=tmp_path / "out", jobs=2, strict=True)
+    else:
+        build(root, output=tmp_path / "out", jobs=2)
+    assert cache.is_file()
+    (root / "content/articles/a0.md").write_text("---\ntitle: [unclosed\n---\n")
+    cache.unlink()
+    with pytest.raises(ContentError, match="YAML syntax error"):
+        build(root, output=tmp_path / "out", jobs=2)
+    assert not cache.exists()
