@@ -7,6 +7,7 @@ threads (`digest serve`) can deadlock the child.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
 import os
@@ -40,8 +41,35 @@ def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteC
     return [process_article(source, sidecar, config, people) for source, sidecar in chunk]
 
 
-def _leave_ctrl_c_to_the_main_process() -> None:
+_CTRL_C = {signal.SIGINT}
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _start_worker(parent: int) -> None:
+    """In each worker: ignore Ctrl-C (blocked since the fork, so none got through
+    before this), and die with the main process, whatever ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _CTRL_C)
+    if sys.platform == "linux":
+        # Killed (or out of memory), the main process would leave its workers waiting for
+        # work forever, holding the build lock they inherited.
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # it died before the line above
+            os._exit(1)
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C blocked: one that comes meanwhile is delivered when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, _CTRL_C)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _CTRL_C)
 
 
 @contextmanager
@@ -52,17 +80,26 @@ def worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
     printed a KeyboardInterrupt traceback when it found them waiting for work, and one
     that dies while holding the pool's task queue can leave the others waiting on it.
     Here only this process stops: on any exception in the block (KeyboardInterrupt
-    included) the chunks not yet started are cancelled and the pool waits only for
-    those running, which are kept short."""
+    included) the chunks not handed to a worker yet are cancelled, and the pool waits
+    for those the workers hold (the one each runs, and up to `jobs` + 1 queued ahead),
+    with Ctrl-C ignored: interrupted, that wait lost track of the workers, and the
+    process waited for them forever at exit."""
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                               initializer=_leave_ctrl_c_to_the_main_process)
+    with _ctrl_c_held():
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=_start_worker, initargs=(os.getpid(),))
+        pool.submit(int).result()  # the workers start (fork) now, with Ctrl-C blocked
     try:
         yield pool
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         raise
-    pool.shutdown(wait=True)
+    with _ctrl_c_held():  # the workers are idle: they exit at once
+        pool.shutdown(wait=True)
 
 
 def usable_jobs(jobs: int) -> int:
@@ -190,7 +227,7 @@ def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
         return
     _WORKER = (renderer, sink)
     # At most RENDER_CHUNK pages a chunk (about a quarter of a second): after Ctrl-C
-    # the pool waits for the chunks that are running.
+    # the pool waits for the chunks the workers hold.
     size = max(16, min(RENDER_CHUNK, len(slugs) // (jobs * 4)))
     chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
     progress = Progress(len(slugs), "Rendering pages")
