@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import logging
 import os
 import re
@@ -260,12 +261,13 @@ def _remove_with_empty_parents(output: Path, dest: str) -> None:
         parent = parent.parent
 
 
+@functools.lru_cache(maxsize=65536)  # the same few thousand paths, rebuild after rebuild
 def safe_dest(dest_rel: str) -> str:
     """Refuse any destination that could land outside the output folder.
 
-    Checked on the text, without a path object (1 us a page instead of 3.7 us, and no
-    memo to keep): what passes has no empty, '.' or '..' part and no leading '/', so it
-    is already the path's normal form."""
+    Checked on the text, without a path object (1 us a new path instead of 3.7 us):
+    what passes has no empty, '.' or '..' part and no leading '/', so it is already the
+    path's normal form."""
     if (not dest_rel or "\x00" in dest_rel or "\\" in dest_rel or dest_rel[0] == "/"
             or any(part in ("..", ".", "") for part in dest_rel.split("/"))
             or (len(dest_rel) > 1 and dest_rel[1] == ":")):  # a Windows drive, C:...
