@@ -20,6 +20,7 @@ from digest.collector import fewer_collections
 from digest.config import load_config
 from digest.errors import ContentError, Problem
 from digest.incremental import inputs_fingerprint, manifest, updated_manifest
+from digest.interrupts import ctrl_c_ignored
 from digest.lock import build_lock
 from digest.sources import discover
 from digest.writer import StagedSite, check_output_dir
@@ -88,7 +89,8 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                      reuse=(lambda fp: PageMemo(fp, before or {})) if state else None,
                      writer=site)
     except BaseException:
-        site.discard()
+        with ctrl_c_ignored():  # a second Ctrl-C must not leave half a staging folder
+            site.discard()
         raise
     count = site.commit(None if site.update
                         else lambda staging: index_site(staging, analysis.config))

@@ -24,6 +24,7 @@ from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
 from digest.collector import plain_data_arriving, set_aside
 from digest.config import SiteConfig
+from digest.interrupts import ctrl_c_held, ctrl_c_ignored
 from digest.markdown import engine_name
 from digest.model import Person
 from digest.progress import Progress
@@ -41,7 +42,6 @@ def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteC
     return [process_article(source, sidecar, config, people) for source, sidecar in chunk]
 
 
-_CTRL_C = {signal.SIGINT}
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -50,7 +50,7 @@ def _start_worker(parent: int) -> None:
     before this), and die with the main process, whatever ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _CTRL_C)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform == "linux":
         # Killed (or out of memory), the main process would leave its workers waiting for
         # work forever, holding the build lock they inherited.
@@ -60,45 +60,29 @@ def _start_worker(parent: int) -> None:
 
 
 @contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Ctrl-C blocked: one that comes meanwhile is delivered when the block ends."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, _CTRL_C)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _CTRL_C)
-
-
-@contextmanager
 def worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of `jobs` worker processes, forked on Linux, that leave Ctrl-C to this one.
 
     A terminal sends Ctrl-C to every process of the build. Workers that took it each
     printed a KeyboardInterrupt traceback when it found them waiting for work, and one
     that dies while holding the pool's task queue can leave the others waiting on it.
-    Here only this process stops: on any exception in the block (KeyboardInterrupt
-    included) the chunks not handed to a worker yet are cancelled, and the pool waits
-    for those the workers hold (the one each runs, and up to `jobs` + 1 queued ahead),
-    with Ctrl-C ignored: interrupted, that wait lost track of the workers, and the
-    process waited for them forever at exit."""
+    Here only this process stops: on any exception from the start of the pool on
+    (KeyboardInterrupt included) the chunks not handed to a worker yet are cancelled,
+    and the pool waits for those the workers hold (the one each runs, and up to
+    `jobs` + 1 queued ahead), with Ctrl-C ignored: interrupted, that wait lost track of
+    the workers, and the process waited for them forever at exit."""
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with _ctrl_c_held():
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=_start_worker, initargs=(os.getpid(),))
-        pool.submit(int).result()  # the workers start (fork) now, with Ctrl-C blocked
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                               initializer=_start_worker, initargs=(os.getpid(),))
     try:
+        with ctrl_c_held():
+            pool.submit(int).result()  # the workers start (fork) now, with Ctrl-C blocked
         yield pool
     except BaseException:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with ctrl_c_ignored():
             pool.shutdown(wait=True, cancel_futures=True)
-        finally:
-            signal.signal(signal.SIGINT, previous)
         raise
-    with _ctrl_c_held():  # the workers are idle: they exit at once
+    with ctrl_c_held():  # the workers are idle: they exit at once
         pool.shutdown(wait=True)
 
 
