@@ -74,6 +74,10 @@ class ViewBuilder:
         self._event_keys: dict[str, str] = {}
         self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
         self._events_by_article: dict[str, list[ChronologyEntry]] = {}
+        # Looked up for every card, quote and event link of every page key: a dict, made
+        # once, not attribute lookups through the annotations each time.
+        self._listing_keys = {slug: ctx.annotated[slug].listing_key
+                              for slug in self.site.by_slug} if ctx.article_keys else None
         for entry in self.site.chronology:
             for slug in entry.articles:
                 self._events_by_article.setdefault(slug, []).append(entry)
@@ -97,9 +101,8 @@ class ViewBuilder:
         """A key for what pages other than its own show of an article (see
         `annotate.listing_key`); '-' for an article not on the site, '' when pages are
         not keyed."""
-        if not self.ctx.article_keys:
-            return ""
-        return self.ctx.annotated[slug].listing_key if slug in self.site.by_slug else "-"
+        keys = self._listing_keys
+        return "" if keys is None else keys.get(slug, "-")
 
     # Links are shared, not made anew for every card, quote and event that shows one:
     # fewer objects, and each is hashed once for the page keys.
@@ -159,11 +162,17 @@ class ViewBuilder:
             # Every field of the merged event, then what its view shows of its articles:
             # their titles ('\0' for one not on the site: a NUL is in no title).
             by_slug = self.site.by_slug
-            key = self._event_keys[entry.key] = texts_hash((
-                entry.key, entry.date.iso, entry.end.iso if entry.end else "-",
-                "~" if entry.approx else "", entry.title, entry.text, *entry.topics, "|",
-                *entry.articles, "|",
-                *(by_slug[s].title if s in by_slug else "\0" for s in entry.articles)))
+            titles = tuple([by_slug[s].title if s in by_slug else "\0" for s in entry.articles])
+
+            def make() -> str:
+                return texts_hash((
+                    entry.key, entry.date.iso, entry.end.iso if entry.end else "-",
+                    "~" if entry.approx else "", entry.title, entry.text, *entry.topics, "|",
+                    *entry.articles, "|", *titles))
+            # `digest serve` keeps the keys of events (and titles) that did not change.
+            views = self.ctx.views
+            key = self._event_keys[entry.key] = (
+                views.get(("event-key", entry, titles), make) if views is not None else make())
         return key
 
     def event(self, entry: ChronologyEntry) -> EventView:

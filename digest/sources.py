@@ -178,15 +178,23 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _files(folder: Path, suffix: str) -> list[str]:
-    try:
-        with os.scandir(folder) as entries:  # file types without a stat per file
-            names = sorted(e.name for e in entries if e.name.endswith(suffix)
-                           and not e.name.startswith(".") and _is_file(e))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    base = os.path.join(folder, "")
-    return [base + name for name in names]  # strings: one per content file
+Listings = dict[str, list[os.DirEntry[str]]]
+
+
+def _files(folder: Path, suffix: str, listings: Listings) -> list[str]:
+    """The paths of the files in `folder` named *`suffix`, sorted; from its entries in
+    `listings` when the folder was listed already."""
+    entries = listings.get(os.fspath(folder))
+    if entries is None:
+        try:
+            with os.scandir(folder) as found:  # file types without a stat per file
+                entries = sorted(found, key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        listings[os.fspath(folder)] = entries
+    # Strings, not Path objects: one per content file.
+    return [e.path for e in entries
+            if e.name.endswith(suffix) and not e.name.startswith(".") and _is_file(e)]
 
 
 def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], SourceText]]
@@ -199,7 +207,8 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     content = config.content_dir
     problems: list[Problem] = []
     # Where the content folder holds no link at all, every file in it lies inside.
-    links_checked = _refuse_outside_links(content, root, problems)
+    listings: Listings = {}  # each folder is listed once, for the link check and files
+    links_checked = _refuse_outside_links(content, root, problems, listings)
     # Theme files are published as they are: a link to /proc/self/environ or ~/.ssh
     # in static/ would put its target on the web.
     _refuse_outside_links(root / "themes" / config.theme, root, problems)
@@ -218,8 +227,9 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
         return texts
 
     articles_dir = content / "articles"
-    articles = read_all(_files(articles_dir, ".md"))
-    sidecar_paths = _files(articles_dir, ".yaml") + _files(articles_dir, ".yml")
+    articles = read_all(_files(articles_dir, ".md", listings))
+    sidecar_paths = (_files(articles_dir, ".yaml", listings)
+                     + _files(articles_dir, ".yml", listings))
     sidecars = {stem_of(s.src_rel): s for s in read_all(sidecar_paths)}
     registries = {}
     for name in ("topics", "people"):
@@ -231,15 +241,17 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
         sidecars=sidecars,
         topics=registries["topics"],
         people=registries["people"],
-        pages=tuple(read_all(_files(content / "pages", ".md"))),
-        editions=tuple(read_all(_files(content / "digests", ".yaml"))),
+        pages=tuple(read_all(_files(content / "pages", ".md", listings))),
+        editions=tuple(read_all(_files(content / "digests", ".yaml", listings))),
     ), problems
 
 
-def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> bool:
+def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem],
+                          listings: Listings | None = None) -> bool:
     """`folder` and every symbolic link below it must stay inside the project. True
     when the folder lies inside and holds no symbolic link (so nothing below can lead
-    out); linked folders are not entered, so links below them are not known here."""
+    out); linked folders are not entered, so links below them are not known here.
+    Each folder's entries, sorted by name, go into `listings` (by its path)."""
     if not folder.is_dir() and not folder.is_symlink():
         return False
     real_root = root.resolve()
@@ -252,12 +264,15 @@ def _refuse_outside_links(folder: Path, root: Path, problems: list[Problem]) -> 
     # each entry's type without a stat: this runs on every rebuild of `digest serve`.
     pending = [os.fspath(folder)]
     while pending:
+        path = pending.pop()
         try:
-            with os.scandir(pending.pop()) as listing:
+            with os.scandir(path) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:  # unreadable: as os.walk, skip it (reading its files will fail)
             no_links = False
             continue
+        if listings is not None:
+            listings[path] = entries
         for entry in entries:
             if entry.is_symlink():
                 no_links = False

@@ -136,17 +136,28 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
     return tuple(editions)
 
 
+_LAST_MERGE: dict[str, tuple[tuple[object, ...], tuple[ChronologyEntry, ...]]] = {}
+
+
 def merge_chronology(articles: tuple[Article, ...],
                      event_marks: dict[str, tuple[Position, ...]],
                      report: Validation) -> tuple[ChronologyEntry, ...]:
     """One entry per event; events sharing an id across sidecars become one entry.
 
     `event_marks`: where each event of each article (by slug) is written."""
+    ordered = sorted(articles, key=lambda a: (a.date, a.slug))
+    # `digest serve` merges again after every save, mostly with every article's events
+    # unchanged (the same objects, compared at once): then the last merge holds.
+    inputs = tuple([(a.slug, a.events, a.topics) for a in ordered])
+    last = _LAST_MERGE.get("chronology")
+    if last is not None and last[0] == inputs:
+        return last[1]
+    conflicts_before = len(report.problems)
     # key -> [first event, its sidecar, articles, topics]. Articles and topics are
     # ordered sets (dicts: an id shared by hundreds of sidecars made list membership
     # quadratic); the articles' set is made only for an event in several sidecars.
     merged: dict[str, list[Any]] = {}
-    for article in sorted(articles, key=lambda a: (a.date, a.slug)):
+    for article in ordered:
         for index, event in enumerate(article.events):
             key = event.id or f"{article.slug}--{index + 1}"
             entry = merged.get(key)
@@ -179,7 +190,11 @@ def merge_chronology(articles: tuple[Article, ...],
         return ((e.date.year, e.date.month, e.date.day), (end.year, end.month, end.day),
                 e.title, e.key)
 
-    return tuple(sorted(entries, key=order))
+    chronology = tuple(sorted(entries, key=order))
+    _LAST_MERGE.clear()
+    if len(report.problems) == conflicts_before:  # a conflict's place may move: not kept
+        _LAST_MERGE["chronology"] = (inputs, chronology)
+    return chronology
 
 
 _REGISTRIES: dict[tuple[object, ...], tuple[dict[str, Topic], dict[str, Person],
