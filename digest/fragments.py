@@ -23,24 +23,40 @@ from typing import Any
 
 
 class FragmentMemo:
-    """What `once` returned so far in this build; `clear` frees it."""
+    """What `once` returned so far in this build; `clear` frees it.
 
-    def __init__(self) -> None:
+    `digest serve` keeps one memo (`kept=True`) between rebuilds, together with the
+    template environment (so the macros are the same objects) and the view objects of
+    everything an edit did not touch: a rebuild then renders again only the fragments of
+    what changed. A kept memo is not freed by `clear`; `next_build` drops what the
+    build before the last did not ask for."""
+
+    def __init__(self, kept: bool = False) -> None:
+        self.kept = kept
         self._done: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
+        self._before: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
 
     def __call__(self, macro: Any, *args: object, **kwargs: object) -> Any:
         key = (id(macro), *map(id, args))
         if kwargs:
             key += (-1, *(id(part) for item in sorted(kwargs.items()) for part in item))
         found = self._done.get(key)
-        if found is not None:
-            return found[1]
-        html = macro(*args, **kwargs)
-        self._done[key] = ((macro, args, kwargs), html)
-        return html
+        if found is None:
+            found = self._before.pop(key, None) if self._before else None
+            if found is None:
+                found = ((macro, args, kwargs), macro(*args, **kwargs))
+            self._done[key] = found
+        return found[1]
 
     def __len__(self) -> int:
         return len(self._done)
 
     def clear(self) -> None:
-        self._done.clear()
+        """Free the memo between pages that share no fragment (unless it is kept)."""
+        if not self.kept:
+            self._done.clear()
+
+    def next_build(self) -> None:
+        """Begin a build: the last build's fragments are found again while the same
+        objects are passed; the ones not asked for are dropped at the next call."""
+        self._before, self._done = self._done, {}

@@ -17,7 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TypeVar
 
+import jinja2
+
 from digest.cache import content_hash
+from digest.fragments import FragmentMemo
 from digest.writer import OutputFile
 
 T = TypeVar("T")
@@ -117,11 +120,14 @@ class ViewCache:
         self.fingerprint = ""
         self._old: dict[tuple[object, ...], object] = {}
         self._new: dict[tuple[object, ...], object] = {}
+        # The template environment and its `once` memo (see fragments.FragmentMemo),
+        # kept under the same fingerprint, which covers everything the environment holds.
+        self.templates: tuple[jinja2.Environment, FragmentMemo] | None = None
 
     def start(self, fingerprint: str) -> None:
         """Begin a build; a new fingerprint makes every kept view stale."""
         if fingerprint != self.fingerprint:
-            self.fingerprint, self._old = fingerprint, {}
+            self.fingerprint, self._old, self.templates = fingerprint, {}, None
         self._new = {}
 
     def get(self, key: tuple[object, ...], make: Callable[[], T]) -> T:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, cast
 
+import jinja2
+
 from digest import urls
 from digest.annotate import AnnotatedArticle
 from digest.cache import BuildCache, content_hash
@@ -115,23 +117,35 @@ def render_files(analysis: Analysis, jobs: int = 1,
     def asset(name: str) -> str:
         return links.href("static/" + assets[name])
 
-    fragments = FragmentMemo()
-    env = make_environment(theme, filters={}, globals_={
-        "once": fragments, "site": config, "url": links.href, "absolute_url": links.absolute,
-        "asset": asset,
-        "nav": [("Home", links.href("")), ("Topics", links.href("topics/")),
-                ("People", links.href("people/")), ("Quotes", links.href("quotes/")),
-                ("Chronology", links.href("chronology/"))]
-        + ([("Search", links.href("search/"))] if config.search else [])
-        + [(p.title, links.href(urls.page_rel(p.slug))) for p in analysis.site.pages],
-    })
-    if writer is None:
-        writer = cast(W, SiteWriter())
+    nav = ([("Home", links.href("")), ("Topics", links.href("topics/")),
+            ("People", links.href("people/")), ("Quotes", links.href("quotes/")),
+            ("Chronology", links.href("chronology/"))]
+           + ([("Search", links.href("search/"))] if config.search else [])
+           + [(p.title, links.href(urls.page_rel(p.slug))) for p in analysis.site.pages])
+
+    def environment(fragments: FragmentMemo) -> jinja2.Environment:
+        return make_environment(theme, filters={}, globals_={
+            "once": fragments, "site": config, "url": links.href,
+            "absolute_url": links.absolute, "asset": asset, "nav": nav})
+
     fingerprint = ""
     if reuse is not None or views is not None:
-        fingerprint = theme_fingerprint(theme, config, (env.globals["nav"], assets))
+        fingerprint = theme_fingerprint(theme, config, (nav, assets))
     if views is not None:
+        # `digest serve` keeps the environment while the fingerprint (which covers every
+        # global above) holds: its macros stay the same objects, so the `once` memo
+        # finds the fragments of the last rebuild.
         views.start(fingerprint)
+        if views.templates is None:
+            kept = FragmentMemo(kept=True)
+            views.templates = (environment(kept), kept)
+        env, fragments = views.templates
+        fragments.next_build()
+    else:
+        fragments = FragmentMemo()
+        env = environment(fragments)
+    if writer is None:
+        writer = cast(W, SiteWriter())
     ctx = RenderContext(analysis.site, analysis.annotated, env, links, analysis.article_keys,
                         analysis.registries_key, views, fragments)
     renderer = SiteRenderer(ctx, reuse(fingerprint) if reuse is not None else None)

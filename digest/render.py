@@ -148,8 +148,12 @@ class ViewBuilder:
         for article in articles:
             views = self._quotes_of.get(article.slug)
             if views is None:
-                views = self._quotes_of[article.slug] = tuple(
-                    self.quote(article, q) for q in article.quotes)
+                # Kept as one tuple per article: the quotes page asks for all of them.
+                views = self._quotes_of[article.slug] = self.shared(
+                    ("quotes-of", article.slug, self.listing_key(article.slug),
+                     self.ctx.registries_key),
+                    lambda article=article: tuple(self.quote(article, q)
+                                                  for q in article.quotes))
             found += views if not speaker else [
                 v for v, q in zip(views, article.quotes, strict=True) if q.speaker == speaker]
         return tuple(found)
@@ -512,13 +516,15 @@ class SiteRenderer:
 
     def sitemap(self, page_rels: list[str]) -> list[OutputFile]:
         """sitemap.xml and robots.txt, made again only when the pages, an article's last
-        update, what it is listed under (its listing key) or an edition's articles
-        change; a sitemap split into several files is always made."""
-        site, views = self.site, self.views
+        update, topics or speakers, or an edition's articles change; a sitemap split
+        into several files is always made."""
+        site = self.site
         key = ""
         if self._keyed_files() and len(page_rels) < MAX_URLS:
+            # What page_lastmods reads of each article: its update, topics and speakers.
             key = self._input_key("sitemap", *page_rels, "|", *(
-                f"{a.slug} {a.updated.isoformat()} {views.listing_key(a.slug)}"
+                f"{a.slug} {a.updated.isoformat()} {' '.join(a.topics)} | "
+                f"{' '.join(dict.fromkeys(q.speaker for q in a.quotes))}"
                 for a in site.articles), "|", *(
                 f"{e.date.isoformat()} {' '.join(e.articles)}" for e in site.editions))
             reused = [self._reuse(rel, key, source) for rel, source in

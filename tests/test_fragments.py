@@ -107,3 +107,71 @@ def test_render_bytes_is_the_rendering_encoded_across_batches() -> None:
     items = [f"{n} & <{n}>" for n in range(10_000)]
     assert render_bytes(template, items=items) == template.render(items=items).encode()
     assert render_bytes(env.from_string(""), items=[]) == b""
+
+
+def test_a_kept_memo_outlives_clear_and_drops_what_a_build_did_not_ask_for() -> None:
+    memo, calls = FragmentMemo(kept=True), []
+
+    def item(view: _View) -> str:
+        calls.append(view.title)
+        return f"<{view.title}>"
+
+    a, b = _View("a"), _View("b")
+    memo.next_build()
+    assert (memo(item, a), memo(item, b)) == ("<a>", "<b>")
+    memo.clear()  # between pages: a kept memo stays whole
+    memo.next_build()
+    assert memo(item, a) == "<a>"  # found again, not rendered again
+    assert calls == ["a", "b"]
+    memo.next_build()  # b was not asked for in the last build: dropped now
+    assert (memo(item, a), memo(item, b)) == ("<a>", "<b>")
+    assert calls == ["a", "b", "b"]
+
+
+class _Counting(FragmentMemo):
+    """Records the arguments of every fragment actually rendered (not found)."""
+
+    rendered: list[tuple[object, ...]] = []
+
+    def __call__(self, macro, *args, **kwargs):  # type: ignore[no-untyped-def]
+        known = len(self._done) + len(self._before)
+        html = super().__call__(macro, *args, **kwargs)
+        if len(self._done) + len(self._before) > known:
+            _Counting.rendered.append(args)
+        return html
+
+
+def test_serve_renders_again_only_the_fragments_of_what_an_edit_changed(
+        monkeypatch, tmp_path: Path) -> None:
+    import shutil
+
+    from digest.cache import BuildCache
+    from digest.pagekeys import ViewCache
+    from digest.serve import build_in_memory
+
+    monkeypatch.setattr(pipeline, "FragmentMemo", _Counting)
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copy(REPO / "site.toml", root)
+    shutil.copytree(REPO / "content", root / "content")
+    cache, memo, views = BuildCache.in_memory(), {}, ViewCache()
+    _Counting.rendered.clear()
+    state = build_in_memory(root, False, None, cache, memo, views)
+    assert len(_Counting.rendered) > 50
+    assert views.templates is not None
+    environment = views.templates[0]
+    # A quote's context shows on the quotes page, its speaker's and its topics' pages.
+    sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
+    text = sidecar.read_text(encoding="utf-8")
+    old = "context: Ukraine's demands after Iran's admission."
+    assert old in text
+    sidecar.write_text(text.replace(old, "context: What Ukraine asked of Iran."),
+                       encoding="utf-8")
+    _Counting.rendered.clear()
+    state = build_in_memory(root, False, state, cache, memo, views)
+    assert views.templates[0] is environment  # same theme and settings: kept
+    assert b"What Ukraine asked of Iran." in state.files["quotes/index.html"]
+    # Only the edited article's quotes, card and events are rendered again.
+    assert _Counting.rendered
+    assert all("iran-admits-downing-ukrainian-jet" in repr(args[0])
+               for args in _Counting.rendered), _Counting.rendered

@@ -160,6 +160,15 @@ DEMO_EDITS = [
     # An article's summary: on its own page only (listings show no summary).
     ("content/articles/iran-admits-downing-ukrainian-jet.yaml", "and blamed human error.",
      "and blamed a human error."),
+    # An article joins a topic whose other articles are older: the topic page's
+    # last modification in the sitemap moves to this article's.
+    ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.yaml",
+     "topics: [russia-ukraine-war, security-guarantees, peace-talks, north-korea]",
+     "topics: [russia-ukraine-war, security-guarantees, peace-talks, north-korea, iran]"),
+    # A quote given to another speaker, whose other quotes are older: the same for
+    # the speaker's page.
+    ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.yaml",
+     "speaker: dmitry-peskov", "speaker: volodymyr-zelensky"),
     # An edition's title, on its page and on the home page listing it.
     ("content/digests/2019-12-21.yaml", 'title: "Trump impeached"',
      'title: "The House impeaches Trump"'),
