@@ -23,7 +23,7 @@ from typing import Any
 
 
 class FragmentMemo:
-    """What `once` returned so far in this build; `clear` frees it.
+    """What `once` returned so far in this build; `clear` frees it (unless kept).
 
     `digest serve` keeps one memo (`kept=True`) between rebuilds, together with the
     template environment (so the macros are the same objects) and the view objects of
@@ -55,6 +55,11 @@ class FragmentMemo:
         """Free the memo between pages that share no fragment (unless it is kept)."""
         if not self.kept:
             self._done.clear()
+
+    def drop(self) -> None:
+        """Free everything, kept or not (the memo is not used again)."""
+        self._done.clear()
+        self._before.clear()
 
     def next_build(self) -> None:
         """Begin a build: the last build's fragments are found again while the same

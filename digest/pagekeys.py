@@ -15,13 +15,16 @@ import pickle
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import jinja2
 
 from digest.cache import content_hash
 from digest.fragments import FragmentMemo
 from digest.writer import OutputFile
+
+if TYPE_CHECKING:
+    from digest.validate import MergeMemo
 
 T = TypeVar("T")
 _SCALARS = (str, int, float, bool, type(None), bytes)
@@ -123,10 +126,18 @@ class ViewCache:
         # The template environment and its `once` memo (see fragments.FragmentMemo),
         # kept under the same fingerprint, which covers everything the environment holds.
         self.templates: tuple[jinja2.Environment, FragmentMemo] | None = None
+        # The last merged chronology (validate.merge_chronology): it holds no view, so
+        # it does not depend on the fingerprint.
+        self.merges: MergeMemo = {}
 
     def start(self, fingerprint: str) -> None:
         """Begin a build; a new fingerprint makes every kept view stale."""
         if fingerprint != self.fingerprint:
+            if self.templates is not None:
+                # Emptied now: the environment and the memo hold each other (through
+                # the `once` global and the macros), so dropping them leaves a cycle,
+                # freed only by a full collection, which serve defers (collector.py).
+                self.templates[1].drop()
             self.fingerprint, self._old, self.templates = fingerprint, {}, None
         self._new = {}
 

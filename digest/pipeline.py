@@ -35,7 +35,7 @@ from digest.render import RenderContext, SiteRenderer
 from digest.sources import SourceSet, discover
 from digest.templates import make_environment
 from digest.themefiles import hashed_name, resolve_theme, static_files
-from digest.validate import load_registries, validate_site
+from digest.validate import MergeMemo, load_registries, validate_site
 from digest.writer import OutputFile, SiteWriter
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,10 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
 
 def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,
                     drafts: bool, jobs: int, use_cache: bool,
-                    cache: BuildCache | None = None) -> Analysis:
-    """`analyse` for sources already read; `cache` replaces the one in .digest-cache/."""
+                    cache: BuildCache | None = None,
+                    merge_memo: MergeMemo | None = None) -> Analysis:
+    """`analyse` for sources already read; `cache` replaces the one in .digest-cache/;
+    `merge_memo` keeps the merged chronology (validate.merge_chronology)."""
     topics, people = load_registries(sources, problems)
     persistent = cache is None
     if cache is None and use_cache:
@@ -83,7 +85,8 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
     registry_text = sources.people.text if sources.people else ""
     jobs = usable_jobs(jobs or config.jobs or default_jobs())
     results, keys = process_articles(config, sources, people, registry_text, cache, jobs)
-    site = validate_site(config, sources, results, topics, people, drafts, problems)
+    site = validate_site(config, sources, results, topics, people, drafts, problems,
+                         merge_memo)
     annotated = {r.article.slug: r.annotated for r in results
                  if r.article is not None and r.annotated is not None}
     article_keys = {r.article.slug: keys[r.src_rel] for r in results

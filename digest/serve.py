@@ -127,7 +127,8 @@ def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None
     config = load_config(root)
     sources, problems = discover(config, sources_memo)
     analysis = analyse_sources(config, sources, problems, drafts=drafts, jobs=1,
-                               use_cache=False, cache=cache)
+                               use_cache=False, cache=cache,
+                               merge_memo=views.merges if views is not None else None)
     if analysis.errors:
         raise ContentError(analysis.problems)
     old = previous or NOT_BUILT

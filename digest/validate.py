@@ -136,20 +136,23 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
     return tuple(editions)
 
 
-_LAST_MERGE: dict[str, tuple[tuple[object, ...], tuple[ChronologyEntry, ...]]] = {}
+# The last merge and what it was made from, kept by `digest serve` between rebuilds.
+MergeMemo = dict[str, tuple[tuple[object, ...], tuple[ChronologyEntry, ...]]]
 
 
 def merge_chronology(articles: tuple[Article, ...],
                      event_marks: dict[str, tuple[Position, ...]],
-                     report: Validation) -> tuple[ChronologyEntry, ...]:
+                     report: Validation, memo: MergeMemo | None = None
+                     ) -> tuple[ChronologyEntry, ...]:
     """One entry per event; events sharing an id across sidecars become one entry.
 
-    `event_marks`: where each event of each article (by slug) is written."""
+    `event_marks`: where each event of each article (by slug) is written. With `memo`,
+    the last merge is returned while what it read is unchanged: `digest serve` merges
+    again after every save, mostly with every article's events unchanged (the same
+    objects from its in-memory cache, compared at once)."""
     ordered = sorted(articles, key=lambda a: (a.date, a.slug))
-    # `digest serve` merges again after every save, mostly with every article's events
-    # unchanged (the same objects, compared at once): then the last merge holds.
     inputs = tuple([(a.slug, a.events, a.topics) for a in ordered])
-    last = _LAST_MERGE.get("chronology")
+    last = memo.get("chronology") if memo is not None else None
     if last is not None and last[0] == inputs:
         return last[1]
     conflicts_before = len(report.problems)
@@ -191,9 +194,10 @@ def merge_chronology(articles: tuple[Article, ...],
                 e.title, e.key)
 
     chronology = tuple(sorted(entries, key=order))
-    _LAST_MERGE.clear()
-    if len(report.problems) == conflicts_before:  # a conflict's place may move: not kept
-        _LAST_MERGE["chronology"] = (inputs, chronology)
+    if memo is not None:
+        memo.clear()
+        if len(report.problems) == conflicts_before:  # a conflict's place may move
+            memo["chronology"] = (inputs, chronology)
     return chronology
 
 
@@ -234,8 +238,9 @@ def _check_references(results: list[ArticleResult], topics: dict[str, Topic],
 
 def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleResult],
                   topics: dict[str, Topic], people: dict[str, Person], drafts: bool,
-                  problems: list[Problem]) -> Site:
-    """Build the Site model from per-article results, appending every problem found."""
+                  problems: list[Problem], merge_memo: MergeMemo | None = None) -> Site:
+    """Build the Site model from per-article results, appending every problem found
+    (`merge_memo`: see merge_chronology)."""
     report = Validation(problems)
     kept: list[ArticleResult] = []
     seen_slugs: dict[str, str] = {}
@@ -278,7 +283,7 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
         people=people,
         pages=load_pages(sources.pages, report),
         editions=load_editions(sources.editions, articles, report),
-        chronology=merge_chronology(articles, event_marks, report),
+        chronology=merge_chronology(articles, event_marks, report, merge_memo),
         by_slug={a.slug: a for a in articles},
     )
 

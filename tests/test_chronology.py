@@ -132,9 +132,9 @@ def test_an_event_many_articles_report_lists_five_then_links_the_chronology(
 
 
 def test_a_merge_is_reused_only_while_what_it_reads_is_unchanged(make_site) -> None:
-    """`digest serve` merges again after every save; the last merge is reused while every
-    article's slug, date order, events and topics are unchanged, and made anew (equal
-    to a merge with nothing remembered) after any change to them."""
+    """`digest serve` merges again after every save; given its memo, the last merge is
+    reused while every article's slug, date order, events and topics are unchanged, and
+    made anew (equal to a merge with no memo) after any change to them."""
     import dataclasses
 
     from digest import validate
@@ -143,8 +143,10 @@ def test_a_merge_is_reused_only_while_what_it_reads_is_unchanged(make_site) -> N
     site = analyse(make_site(SECOND_ARTICLE), use_cache=False).site
     articles = site.articles
     marks = {a.slug: ((1, 1),) * len(a.events) for a in articles}
-    first = validate.merge_chronology(articles, marks, Validation([]))
-    assert validate.merge_chronology(tuple(reversed(articles)), marks, Validation([])) is first
+    memo: validate.MergeMemo = {}
+    first = validate.merge_chronology(articles, marks, Validation([]), memo)
+    assert validate.merge_chronology(tuple(reversed(articles)), marks, Validation([]),
+                                     memo) is first
     later = next(a for a in articles if a.slug == "later")
     own = next(i for i, e in enumerate(later.events) if not e.id)  # not shared
 
@@ -161,20 +163,26 @@ def test_a_merge_is_reused_only_while_what_it_reads_is_unchanged(make_site) -> N
         "slug": {"slug": "later-moved"},
     }
     for what, change in changes.items():
-        assert validate.merge_chronology(articles, marks, Validation([])) == first
+        assert validate.merge_chronology(articles, marks, Validation([]), memo) == first
         changed = tuple(dataclasses.replace(a, **change) if a is later else a
                         for a in articles)
         changed_marks = {a.slug: ((1, 1),) * len(a.events) for a in changed}
-        merged = validate.merge_chronology(changed, changed_marks, Validation([]))
-        validate._LAST_MERGE.clear()
+        merged = validate.merge_chronology(changed, changed_marks, Validation([]), memo)
         assert merged == validate.merge_chronology(changed, changed_marks, Validation([]))
         assert merged != first, what
 
 
 def test_a_conflict_between_events_is_reported_by_every_merge(make_site) -> None:
+    from digest import validate
+    from digest.fields import Validation
+
     changes = dict(SECOND_ARTICLE)
     changes["content/articles/later.yaml"] = changes["content/articles/later.yaml"].replace(
         "date: 2022-03-29", "date: 2022-03-30")
-    root = make_site(changes)
+    site = analyse(make_site(changes), use_cache=False).site
+    marks = {a.slug: ((1, 1),) * len(a.events) for a in site.articles}
+    memo: validate.MergeMemo = {}
     for _ in range(2):
-        assert [p.code for p in analyse(root, use_cache=False).errors] == ["event-conflict"]
+        report = Validation([])
+        validate.merge_chronology(site.articles, marks, report, memo)
+        assert [p.code for p in report.problems] == ["event-conflict"]

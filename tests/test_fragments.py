@@ -175,3 +175,30 @@ def test_serve_renders_again_only_the_fragments_of_what_an_edit_changed(
     assert _Counting.rendered
     assert all("iran-admits-downing-ukrainian-jet" in repr(args[0])
                for args in _Counting.rendered), _Counting.rendered
+
+
+def test_a_theme_change_under_serve_empties_the_memo_it_drops(tmp_path: Path) -> None:
+    """The environment and its memo hold each other: dropped whole, they would wait for
+    a full collection, which `digest serve` defers."""
+    import shutil
+
+    from digest.cache import BuildCache
+    from digest.pagekeys import ViewCache
+    from digest.serve import build_in_memory
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copy(REPO / "site.toml", root)
+    shutil.copytree(REPO / "content", root / "content")
+    cache, memo, views = BuildCache.in_memory(), {}, ViewCache()
+    state = build_in_memory(root, False, None, cache, memo, views)
+    assert views.templates is not None
+    old = views.templates[1]
+    assert len(old) > 0
+    templates = root / "themes" / "default" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "404.html").write_text("a 404 of our own", encoding="utf-8")
+    state = build_in_memory(root, False, state, cache, memo, views)
+    assert state.files["404.html"] == b"a 404 of our own"
+    assert views.templates[1] is not old
+    assert len(old) == 0 and not old._before

@@ -169,6 +169,10 @@ DEMO_EDITS = [
     # the speaker's page.
     ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.yaml",
      "speaker: dmitry-peskov", "speaker: volodymyr-zelensky"),
+    # An article updated later: its page says so, the sitemap dates it and every page
+    # listing it (its topics', its speakers').
+    ("content/articles/russia-rejects-foreign-troops-as-security-guarantees.md",
+     "date: 2025-09-05\n", "date: 2025-09-05\nupdated: 2025-09-07T10:00:00+02:00\n"),
     # An edition's title, on its page and on the home page listing it.
     ("content/digests/2019-12-21.yaml", 'title: "Trump impeached"',
      'title: "The House impeaches Trump"'),
