@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,6 +112,31 @@ def make_site(tmp_path: Path):
         return write_files(root, files)
 
     return make
+
+
+class ServedDemo:
+    """A copy of the demo site, rebuilt in memory as `digest serve` does after each save,
+    with what serve keeps between rebuilds (articles, read files, views, templates)."""
+
+    def __init__(self, folder: Path) -> None:
+        import shutil
+
+        from digest.cache import BuildCache
+        from digest.pagekeys import ViewCache
+
+        self.root = folder / "demo"
+        self.root.mkdir()
+        shutil.copy(REPO_ROOT / "site.toml", self.root)
+        shutil.copytree(REPO_ROOT / "content", self.root / "content")
+        self.cache, self.sources, self.views = BuildCache.in_memory(), {}, ViewCache()
+        self.state: Any = None
+
+    def rebuild(self) -> Any:
+        from digest.serve import build_in_memory
+
+        self.state = build_in_memory(self.root, False, self.state, self.cache,
+                                     self.sources, self.views)
+        return self.state
 
 
 # The demo site analysed once per test module: feeds, JSON-LD and timeline tests read it.

@@ -9,6 +9,8 @@ import jinja2
 from digest import pipeline
 from digest.fragments import FragmentMemo
 
+from .conftest import ServedDemo
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -143,32 +145,23 @@ class _Counting(FragmentMemo):
 
 def test_serve_renders_again_only_the_fragments_of_what_an_edit_changed(
         monkeypatch, tmp_path: Path) -> None:
-    import shutil
-
-    from digest.cache import BuildCache
-    from digest.pagekeys import ViewCache
-    from digest.serve import build_in_memory
-
     monkeypatch.setattr(pipeline, "FragmentMemo", _Counting)
-    root = tmp_path / "demo"
-    root.mkdir()
-    shutil.copy(REPO / "site.toml", root)
-    shutil.copytree(REPO / "content", root / "content")
-    cache, memo, views = BuildCache.in_memory(), {}, ViewCache()
+    served = ServedDemo(tmp_path)
+    views = served.views
     _Counting.rendered.clear()
-    state = build_in_memory(root, False, None, cache, memo, views)
+    served.rebuild()
     assert len(_Counting.rendered) > 50
     assert views.templates is not None
     environment = views.templates[0]
     # A quote's context shows on the quotes page, its speaker's and its topics' pages.
-    sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
+    sidecar = served.root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
     text = sidecar.read_text(encoding="utf-8")
     old = "context: Ukraine's demands after Iran's admission."
     assert old in text
     sidecar.write_text(text.replace(old, "context: What Ukraine asked of Iran."),
                        encoding="utf-8")
     _Counting.rendered.clear()
-    state = build_in_memory(root, False, state, cache, memo, views)
+    state = served.rebuild()
     assert views.templates[0] is environment  # same theme and settings: kept
     assert b"What Ukraine asked of Iran." in state.files["quotes/index.html"]
     # Only the edited article's quotes, card and events are rendered again.
@@ -180,25 +173,14 @@ def test_serve_renders_again_only_the_fragments_of_what_an_edit_changed(
 def test_a_theme_change_under_serve_empties_the_memo_it_drops(tmp_path: Path) -> None:
     """The environment and its memo hold each other: dropped whole, they would wait for
     a full collection, which `digest serve` defers."""
-    import shutil
-
-    from digest.cache import BuildCache
-    from digest.pagekeys import ViewCache
-    from digest.serve import build_in_memory
-
-    root = tmp_path / "demo"
-    root.mkdir()
-    shutil.copy(REPO / "site.toml", root)
-    shutil.copytree(REPO / "content", root / "content")
-    cache, memo, views = BuildCache.in_memory(), {}, ViewCache()
-    state = build_in_memory(root, False, None, cache, memo, views)
-    assert views.templates is not None
-    old = views.templates[1]
+    served = ServedDemo(tmp_path)
+    served.rebuild()
+    assert served.views.templates is not None
+    old = served.views.templates[1]
     assert len(old) > 0
-    templates = root / "themes" / "default" / "templates"
+    templates = served.root / "themes" / "default" / "templates"
     templates.mkdir(parents=True)
     (templates / "404.html").write_text("a 404 of our own", encoding="utf-8")
-    state = build_in_memory(root, False, state, cache, memo, views)
-    assert state.files["404.html"] == b"a 404 of our own"
-    assert views.templates[1] is not old
+    assert served.rebuild().files["404.html"] == b"a 404 of our own"
+    assert served.views.templates[1] is not old
     assert len(old) == 0 and not old._before

@@ -216,22 +216,14 @@ def test_rebuilds_that_reuse_pages_equal_builds_from_nothing(tmp_path: Path) -> 
 
 
 def test_serve_rebuilds_that_keep_views_equal_fresh_builds(tmp_path: Path) -> None:
-    import shutil
-
-    from digest.cache import BuildCache
-    from digest.pagekeys import ViewCache
     from digest.serve import build_in_memory
 
-    from .conftest import REPO_ROOT
+    from .conftest import ServedDemo
 
-    root = tmp_path / "demo"
-    root.mkdir()
-    shutil.copy(REPO_ROOT / "site.toml", root)
-    shutil.copytree(REPO_ROOT / "content", root / "content")
-    cache, memo, views = BuildCache.in_memory(), {}, ViewCache()
-    state = build_in_memory(root, False, None, cache, memo, views)
+    served = ServedDemo(tmp_path)
+    served.rebuild()
     for rel, old, new in DEMO_EDITS:
-        _replace(root / rel, old, new)
-        state = build_in_memory(root, False, state, cache, memo, views)
-        fresh = build_in_memory(root, False)
+        _replace(served.root / rel, old, new)
+        state = served.rebuild()
+        fresh = build_in_memory(served.root, False)
         assert dict(state.files) == dict(fresh.files), (rel, new)
