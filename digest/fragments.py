@@ -1,4 +1,5 @@
-"""Macro output rendered once per build: the `once` template global.
+"""Macro output rendered once per build (and kept by `digest serve` between
+rebuilds): the `once` template global.
 
 The same card, quote or event shows on many pages: an article's card on the home and
 edition pages and on each of its topics' pages, a quote on its topics', its speaker's

@@ -15,8 +15,9 @@ from digest.themefiles import BUILTIN_THEMES, Theme
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
     """Compiled templates, kept for the life of the process. `digest serve` makes a new
-    environment on every rebuild, and compiling the theme again cost 0.2 s each time;
-    Jinja checks each entry against its template's source, so an edit recompiles."""
+    environment whenever the theme or settings change, and compiling the theme again
+    cost 0.2 s each time; Jinja checks each entry against its template's source, so an
+    edit recompiles."""
 
     def __init__(self) -> None:
         self._store: dict[str, bytes] = {}
@@ -114,8 +115,10 @@ def make_environment(theme: Theme, filters: dict[str, object],
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=_BYTECODE,
-        # One environment per build: a template cannot change within it, and checking
-        # (a stat of each template a page uses, at every page) was 3% of an article page.
+        # An environment lives for one build, or under `digest serve` while the theme
+        # fingerprint (which hashes every template) is unchanged: a template cannot
+        # change within it, and checking (a stat of each template a page uses, at every
+        # page) was 3% of an article page.
         auto_reload=False,
     )
     env.template_class = _Template

@@ -574,8 +574,9 @@ def test_nothing_a_sidecar_holds_stops_the_server(
 
 
 def test_a_template_edited_between_rebuilds_shows_in_the_next(site: Path) -> None:
-    # Each build makes its own template environment, which does not look at template
-    # files again once loaded: a server that kept one would serve the old template.
+    # An environment does not look at template files again once loaded; the server
+    # keeps one only while the theme's files are unchanged, or it would serve the old
+    # template.
     server = make_server(site, "127.0.0.1", 0)
     try:
         templates = site / "themes" / "default" / "templates"
