@@ -30,7 +30,7 @@ class FragmentMemo:
     template environment (so the macros are the same objects) and the view objects of
     everything an edit did not touch: a rebuild then renders again only the fragments of
     what changed. A kept memo is not freed by `clear`; `next_build` drops what the
-    build before the last did not ask for."""
+    build before the last did not ask for, unless that build ended with `keep_unused`."""
 
     def __init__(self, kept: bool = False) -> None:
         self.kept = kept
@@ -61,6 +61,13 @@ class FragmentMemo:
         """Free everything, kept or not (the memo is not used again)."""
         self._done.clear()
         self._before.clear()
+
+    def keep_unused(self) -> None:
+        """End a build that rendered no listing (an edit shown on its own page only):
+        the fragments it did not ask for are on the pages it reused, so they count as
+        asked for, and stay for the next build that renders those pages."""
+        self._before.update(self._done)
+        self._done, self._before = self._before, {}
 
     def next_build(self) -> None:
         """Begin a build: the last build's fragments are found again while the same

@@ -150,6 +150,14 @@ class ViewCache:
             self._new[key] = found
         return found  # type: ignore[return-value]
 
-    def finish(self) -> None:
-        """Keep what this build used; the rest is dropped."""
-        self._old, self._new = self._new, {}
+    def finish(self, keep_unused: bool = False) -> None:
+        """Keep what this build used; the rest is dropped, unless `keep_unused` (a
+        build that rendered no listing page: the pages it reused still show the rest).
+
+        Only views whose inputs changed are left behind by a build that renders them
+        again, so what is kept stays about one build's worth."""
+        if keep_unused:
+            self._old.update(self._new)
+            self._new = {}
+        else:
+            self._old, self._new = self._new, {}

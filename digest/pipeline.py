@@ -157,7 +157,10 @@ def render_files(analysis: Analysis, jobs: int = 1,
         writer.add(output)
     writer.add(renderer.timeline())
     if views is not None:
-        views.finish()
+        quiet = renderer.listings_rendered == 0
+        views.finish(keep_unused=quiet)
+        if quiet:
+            fragments.keep_unused()
     # The sitemap lists every HTML page written so far, so it comes last.
     page_rels = [d.removesuffix("index.html") for d in sorted(writer.dests())
                  if d.endswith(".html")]

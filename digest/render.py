@@ -260,6 +260,9 @@ class SiteRenderer:
         self.views = ViewBuilder(ctx)
         self.links = ctx.links
         self.memo = memo
+        # Pages other than article pages rendered (not reused) so far: `digest serve`
+        # keeps the views and fragments of the listings across builds that render none.
+        self.listings_rendered = 0
 
     def page(self, template: str, rel: str, title: str, kind: str, source: str,
              description: str = "", *, jsonld: str = "", topic_slug: str | None = None,
@@ -276,6 +279,8 @@ class SiteRenderer:
             key = self.memo.key(template, {"page": meta, **values})
             if (reused := self.memo.reuse(dest, key, source)) is not None:
                 return reused
+        if template != "article.html":
+            self.listings_rendered += 1
         content = render_bytes(self.ctx.env.get_template(template), page=meta, **values)
         return OutputFile(dest, content, source, key)
 

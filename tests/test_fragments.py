@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -143,6 +144,29 @@ class _Counting(FragmentMemo):
         return html
 
 
+_EDITED = "content/articles/iran-admits-downing-ukrainian-jet.yaml"
+
+
+def _edit_a_quote_context(served: ServedDemo) -> Any:
+    """A quote's context: it shows on the quotes page, its speaker's and its topics'."""
+    sidecar = served.root / _EDITED
+    text = sidecar.read_text(encoding="utf-8")
+    old = "context: Ukraine's demands after Iran's admission."
+    assert old in text
+    sidecar.write_text(text.replace(old, "context: What Ukraine asked of Iran."),
+                       encoding="utf-8")
+    _Counting.rendered.clear()
+    state = served.rebuild()
+    assert b"What Ukraine asked of Iran." in state.files["quotes/index.html"]
+    return state
+
+
+def _only_the_edited_article_rendered_again() -> None:
+    assert _Counting.rendered
+    assert all("iran-admits-downing-ukrainian-jet" in repr(args[0])
+               for args in _Counting.rendered), _Counting.rendered
+
+
 def test_serve_renders_again_only_the_fragments_of_what_an_edit_changed(
         monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setattr(pipeline, "FragmentMemo", _Counting)
@@ -153,21 +177,30 @@ def test_serve_renders_again_only_the_fragments_of_what_an_edit_changed(
     assert len(_Counting.rendered) > 50
     assert views.templates is not None
     environment = views.templates[0]
-    # A quote's context shows on the quotes page, its speaker's and its topics' pages.
-    sidecar = served.root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
-    text = sidecar.read_text(encoding="utf-8")
-    old = "context: Ukraine's demands after Iran's admission."
-    assert old in text
-    sidecar.write_text(text.replace(old, "context: What Ukraine asked of Iran."),
-                       encoding="utf-8")
-    _Counting.rendered.clear()
-    state = served.rebuild()
+    _edit_a_quote_context(served)
     assert views.templates[0] is environment  # same theme and settings: kept
-    assert b"What Ukraine asked of Iran." in state.files["quotes/index.html"]
     # Only the edited article's quotes, card and events are rendered again.
-    assert _Counting.rendered
-    assert all("iran-admits-downing-ukrainian-jet" in repr(args[0])
-               for args in _Counting.rendered), _Counting.rendered
+    _only_the_edited_article_rendered_again()
+
+
+def test_edits_shown_on_their_own_page_only_keep_the_fragments_of_the_rest(
+        monkeypatch, tmp_path: Path) -> None:
+    """Summary edits render no listing page: the views and fragments of the listings
+    stay for the next edit that needs them, however many such edits come first."""
+    monkeypatch.setattr(pipeline, "FragmentMemo", _Counting)
+    served = ServedDemo(tmp_path)
+    served.rebuild()
+    page = "articles/russias-navalny-airlifted-to-germany/index.html"
+    sidecar = served.root / "content/articles/russias-navalny-airlifted-to-germany.yaml"
+    text = sidecar.read_text(encoding="utf-8")
+    assert "Russian opposition leader" in text
+    for number in range(3):
+        sidecar.write_text(text.replace("Russian opposition leader",
+                                        f"Russian opposition leader ({number})"),
+                           encoding="utf-8")
+        assert f"({number})".encode() in served.rebuild().files[page]
+    _edit_a_quote_context(served)
+    _only_the_edited_article_rendered_again()
 
 
 def test_a_theme_change_under_serve_empties_the_memo_it_drops(tmp_path: Path) -> None:
