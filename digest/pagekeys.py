@@ -24,6 +24,7 @@ from digest.fragments import FragmentMemo
 from digest.writer import OutputFile
 
 if TYPE_CHECKING:
+    from digest.changes import KeyInputs
     from digest.validate import MergeMemo
 
 T = TypeVar("T")
@@ -98,6 +99,11 @@ class PageMemo:
     previous: dict[str, tuple[str, str]] = field(default_factory=dict)
     load: Callable[[str], bytes | None] | None = None
     hasher: ValueHasher = field(default_factory=ValueHasher)
+    # `digest serve`: what the previous build's keys were made from (None for its first
+    # build), and the same of this build once made (see changes.py).
+    inputs: KeyInputs | None = None
+    keep_inputs: bool = False
+    made_inputs: KeyInputs | None = None
 
     def key(self, template: str, values: dict[str, object]) -> str:
         return content_hash(self.fingerprint, template, self.hasher.hash(values))
@@ -110,6 +116,12 @@ class PageMemo:
             return OutputFile(dest, None, source, key, known[1])
         old = self.load(dest)
         return OutputFile(dest, old, source, key) if old is not None else None
+
+    def kept(self, dest: str, source: str) -> OutputFile | None:
+        """The previous build's page under the key it had, for a page whose key is known
+        to be unchanged without making it again (see changes.py)."""
+        known = self.previous.get(dest)
+        return self.reuse(dest, known[0], source) if known is not None else None
 
 
 class ViewCache:

@@ -16,6 +16,7 @@ from digest import urls
 from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
 from digest.cache import texts_hash
+from digest.changes import Changes, KeyInputs, changes_since, sitemap_part
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links, oldest_day, site_feeds
 from digest.fragments import FragmentMemo
@@ -73,17 +74,18 @@ class ViewBuilder:
         self._memo: dict[tuple[object, ...], object] = {}
         self._event_keys: dict[str, str] = {}
         self._quotes_of: dict[str, tuple[QuoteView, ...]] = {}
-        self._events_by_article: dict[str, list[ChronologyEntry]] = {}
+        # Each article's events in the merged chronology.
+        self.events_by_article: dict[str, list[ChronologyEntry]] = {}
         # Looked up for every card, quote and event link of every page key: a dict, made
         # once, not attribute lookups through the annotations each time.
-        self._listing_keys = {slug: ctx.annotated[slug].listing_key
+        self.listing_keys = {slug: ctx.annotated[slug].listing_key
                               for slug in self.site.by_slug} if ctx.article_keys else None
         for entry in self.site.chronology:
             for slug in entry.articles:
-                self._events_by_article.setdefault(slug, []).append(entry)
+                self.events_by_article.setdefault(slug, []).append(entry)
 
     def events_of(self, slug: str) -> list[ChronologyEntry]:
-        return self._events_by_article.get(slug, [])
+        return self.events_by_article.get(slug, [])
 
     def md(self, text: str) -> str:
         return _markdown_html(text, self.site.config.allow_html) if text else ""
@@ -101,7 +103,7 @@ class ViewBuilder:
         """A key for what pages other than its own show of an article (see
         `annotate.listing_key`); '-' for an article not on the site, '' when pages are
         not keyed."""
-        keys = self._listing_keys
+        keys = self.listing_keys
         return "" if keys is None else keys.get(slug, "-")
 
     # Links are shared, not made anew for every card, quote and event that shows one:
@@ -221,7 +223,7 @@ class ViewBuilder:
                 if src.href not in seen:
                     seen.add(src.href)
                     sources.append(src)
-        own = self._events_by_article.get(article.slug, [])
+        own = self.events_by_article.get(article.slug, [])
         return ArticleView(
             card=self.card(article), body_html=annotated.body_html,
             summary_html=self.md(article.summary), source=article.source,
@@ -263,6 +265,19 @@ class SiteRenderer:
         # Pages other than article pages rendered (not reused) so far: `digest serve`
         # keeps the views and fragments of the listings across builds that render none.
         self.listings_rendered = 0
+        # `digest serve`: what changed since its last build, so that pages showing none
+        # of it keep their keys without making them again (see changes.py).
+        self.changes: Changes | None = None
+        self._rekey: set[str] | None = None
+        self._made_keys: dict[str, str] = {}  # article page keys made, by slug
+        if memo is not None and memo.keep_inputs and self.views.listing_keys is not None:
+            site = self.site
+            memo.made_inputs = KeyInputs(
+                memo.fingerprint, ctx.registries_key, tuple(a.slug for a in site.articles),
+                ctx.article_keys, self.views.listing_keys, site.chronology, site.editions)
+            self.changes = changes_since(memo.inputs, memo.made_inputs)
+            if self.changes is not None:
+                self._rekey = self.changes.article_pages(site, self.views.events_by_article)
 
     def page(self, template: str, rel: str, title: str, kind: str, source: str,
              description: str = "", *, jsonld: str = "", topic_slug: str | None = None,
@@ -323,8 +338,14 @@ class SiteRenderer:
         """The key of an article's page, and the previous build's page if it still holds."""
         if self.memo is None or article.slug not in self.ctx.article_keys:
             return "", None
-        key = self.article_page_key(article)
         dest = urls.dest_of(urls.article_rel(article.slug))
+        if self._rekey is not None and article.slug not in self._rekey:
+            kept = self.memo.kept(dest, article.src_rel)
+            if kept is not None:
+                return kept.key, kept
+        key = self._made_keys.get(article.slug)
+        if key is None:  # (split_reusable made the keys of the pages to render)
+            key = self._made_keys[article.slug] = self.article_page_key(article)
         return key, self.memo.reuse(dest, key, article.src_rel)
 
     def split_reusable(self, slugs: list[str]) -> tuple[list[OutputFile], list[str]]:
@@ -358,6 +379,42 @@ class SiteRenderer:
 
     def other_pages(self) -> Iterator[OutputFile]:
         """Every page that is not an article page."""
+        site, views, links, page = self.site, self.views, self.links, self.page
+        kept = self._kept_listings()
+        yield from kept if kept is not None else self._listing_pages()
+        if site.config.search:
+            yield page("search.html", "search/", "Search", "search", "search page")
+        for item in site.pages:
+            yield page("page.html", urls.page_rel(item.slug), item.title, "page", item.src_rel,
+                       item.description, body_html=views.md(item.body))
+        meta = PageMeta("Page not found", site.config.description, "404.html", "404",
+                        links.absolute("404.html"), feeds=tuple(feed_links(links, None)))
+        yield OutputFile("404.html", render_bytes(self.ctx.env.get_template("404.html"),
+                                                  page=meta), "404 page")
+        self._free_fragments()
+
+    def _kept_listings(self) -> list[OutputFile] | None:
+        """The previous build's home, edition, topic, person, index, quotes and
+        chronology pages, when no article changed what these pages show of it (and
+        nothing they share changed: see changes.py); else None."""
+        if self.changes is None or self.changes.listings:
+            return None
+        assert self.memo is not None
+        site = self.site
+        places = [(urls.home_rel(number), "home") for number, _, _ in
+                  _paginate(list(site.editions), site.config.per_page)]
+        places += [(urls.edition_rel(e.date.isoformat()), f"edition {e.date.isoformat()}")
+                   for e in site.editions]
+        places += [(urls.topic_rel(slug), f"topic {slug}") for slug in sorted(site.topics)]
+        places += [("topics/", "topics index")]
+        places += [(urls.person_rel(slug), f"person {slug}") for slug in sorted(site.people)]
+        places += [("people/", "people index"), ("quotes/", "quotes index"),
+                   ("chronology/", "chronology")]
+        pages = [self.memo.kept(urls.dest_of(rel), source) for rel, source in places]
+        return pages if all(pages) else None  # type: ignore[return-value]
+
+    def _listing_pages(self) -> Iterator[OutputFile]:
+        """The home, edition, topic, person, index, quotes and chronology pages."""
         site, views, links, page = self.site, self.views, self.links, self.page
         keyed = self._keyed_files()
         edition_views: dict[dt.date, EditionView] = {}
@@ -487,16 +544,6 @@ class SiteRenderer:
                              topics=list(topic_links.values()),
                              event_topics=[link for s, link in topic_links.items()
                                            if s in events_by_topic])
-        if site.config.search:
-            yield page("search.html", "search/", "Search", "search", "search page")
-        for item in site.pages:
-            yield page("page.html", urls.page_rel(item.slug), item.title, "page", item.src_rel,
-                       item.description, body_html=views.md(item.body))
-        meta = PageMeta("Page not found", site.config.description, "404.html", "404",
-                        links.absolute("404.html"), feeds=tuple(feed_links(links, None)))
-        yield OutputFile("404.html", render_bytes(self.ctx.env.get_template("404.html"),
-                                                  page=meta), "404 page")
-        self._free_fragments()
 
     def _free_fragments(self) -> None:
         """Empty the `once` memo: cards, quotes and events repeat across the listing
@@ -526,21 +573,53 @@ class SiteRenderer:
         site = self.site
         key = ""
         if self._keyed_files() and len(page_rels) < MAX_URLS:
-            # What page_lastmods reads of each article: its update, topics and speakers.
-            key = self._input_key("sitemap", *page_rels, "|", *(
-                f"{a.slug} {a.updated.isoformat()} {' '.join(a.topics)} | "
-                f"{' '.join(dict.fromkeys(q.speaker for q in a.quotes))}"
-                for a in site.articles), "|", *(
-                f"{e.date.isoformat()} {' '.join(e.articles)}" for e in site.editions))
-            reused = [self._reuse(rel, key, source) for rel, source in
-                      (("sitemap.xml", "sitemap"), ("robots.txt", "robots.txt"))]
+            places = (("sitemap.xml", "sitemap"), ("robots.txt", "robots.txt"))
+            parts = self._sitemap_parts()
+            made, last = self.memo.made_inputs if self.memo else None, self._last_inputs()
+            if made is not None:
+                made.page_rels, made.sitemap_parts = tuple(page_rels), parts
+                if (last is not None and last.page_rels == made.page_rels
+                        and all(parts[slug] == last.sitemap_parts.get(slug)
+                                for slug in self.changes.articles)):  # type: ignore[union-attr]
+                    kept = [self.memo.kept(rel, source)  # type: ignore[union-attr]
+                            for rel, source in places]
+                    if all(kept):
+                        return kept  # type: ignore[return-value]
+            key = self._input_key("sitemap", *page_rels, "|",
+                                  *(parts[a.slug] for a in site.articles), "|", *(
+                                      f"{e.date.isoformat()} {' '.join(e.articles)}"
+                                      for e in site.editions))
+            reused = [self._reuse(rel, key, source) for rel, source in places]
             if all(page is not None for page in reused):
                 return reused  # type: ignore[return-value]
         return [OutputFile(made.dest_rel, made.content, made.source, key)
                 for made in sitemap_files(site, self.links, page_rels)]
 
+    def _last_inputs(self) -> KeyInputs | None:
+        """The previous build's KeyInputs when nothing pages share changed since."""
+        return self.memo.inputs if self.memo is not None and self.changes is not None else None
+
+    def _sitemap_parts(self) -> dict[str, str]:
+        """What page_lastmods reads of each article (its update, topics and speakers), by
+        slug; with `digest serve`, made again for the articles that changed only."""
+        last = self._last_inputs()
+        if last is not None and last.sitemap_parts:
+            parts = dict(last.sitemap_parts)
+            articles = [self.site.by_slug[slug] for slug in self.changes.articles]  # type: ignore[union-attr]
+        else:
+            parts, articles = {}, list(self.site.articles)
+        for a in articles:
+            parts[a.slug] = sitemap_part(a.slug, a.updated.isoformat(), a.topics,
+                                         dict.fromkeys(q.speaker for q in a.quotes))
+        return parts
+
     def timeline(self) -> OutputFile:
         """timeline.json, made again only when an event's key changes."""
+        if (self.changes is not None and self.memo is not None
+                and not self.changes.shown_by_events(self.views.events_by_article)):
+            kept = self.memo.kept("timeline.json", "chronology timeline")
+            if kept is not None:
+                return kept
         keyed = self._keyed_files()
         key, reused = self._keyed("timeline", "timeline.json", "chronology timeline", (
             self.views.event_key(e) for e in self.site.chronology), keyed)

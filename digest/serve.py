@@ -35,6 +35,7 @@ import jinja2
 import watchfiles
 
 from digest.cache import BuildCache
+from digest.changes import KeyInputs
 from digest.collector import DeferredCollector
 from digest.config import CONFIG_NAME, load_config
 from digest.errors import ContentError, DigestError, Problem
@@ -90,6 +91,9 @@ class BuildState:
     seconds: float = 0.0  # how long the latest build took
     warnings: tuple[Problem, ...] = ()  # of the last good build
     page_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # What those keys were made from: the next rebuild keys again only what an edit
+    # can have changed (changes.py). Kept with the pages it describes, never apart.
+    key_inputs: KeyInputs | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +136,12 @@ def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None
     if analysis.errors:
         raise ContentError(analysis.problems)
     old = previous or NOT_BUILT
+    memos: list[PageMemo] = []
 
     def reuse(fingerprint: str) -> PageMemo:
-        return PageMemo(fingerprint, {d: (k, "") for d, k in old.page_keys.items()},
-                        old.files.get)
+        memos.append(PageMemo(fingerprint, {d: (k, "") for d, k in old.page_keys.items()},
+                              old.files.get, inputs=old.key_inputs, keep_inputs=True))
+        return memos[-1]
 
     files = render_files(analysis, jobs=1, reuse=reuse, views=views).files
     contents = {dest: output.content for dest, output in files.items()}
@@ -143,6 +149,7 @@ def build_in_memory(root: Path, drafts: bool, previous: BuildState | None = None
     return BuildState(
         "", MappingProxyType(contents), analysis.config.base_path,
         warnings=tuple(analysis.warnings), page_keys=MappingProxyType(keys),
+        key_inputs=memos[-1].made_inputs if memos else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from digest.build import build
 from digest.pagekeys import ValueHasher
@@ -188,6 +189,11 @@ DEMO_EDITS = [
     # An article becomes a draft: it leaves the site, its cards and shared events.
     ("content/articles/russias-navalny-airlifted-to-germany.md", "\n---\n",
      "\ndraft: true\n---\n"),
+    # An article published later on the day it shares with another (since the move
+    # above): the two change places on their edition and every listing, while nothing
+    # that their cards show changes.
+    ("content/articles/iran-admits-downing-ukrainian-jet.md", "date: 2019-12-21\n",
+     "date: 2019-12-21T20:00:00\n"),
 ]
 
 
@@ -227,3 +233,50 @@ def test_serve_rebuilds_that_keep_views_equal_fresh_builds(tmp_path: Path) -> No
         state = served.rebuild()
         fresh = build_in_memory(served.root, False)
         assert dict(state.files) == dict(fresh.files), (rel, new)
+
+
+def test_serve_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_path: Path
+                                                            ) -> None:
+    """After an edit that changes no input pages share, digest serve makes the keys of
+    the pages showing what changed, and takes the others' from its last build."""
+    from digest.render import SiteRenderer
+
+    from .conftest import ServedDemo
+
+    article_keys: list[str] = []
+    input_keys: list[str] = []
+    make_article_key, make_input_key = SiteRenderer.article_page_key, SiteRenderer._input_key
+
+    def article_page_key(self: SiteRenderer, article: Any) -> str:
+        article_keys.append(article.slug)
+        return make_article_key(self, article)
+
+    def input_key(self: SiteRenderer, *parts: str) -> str:
+        input_keys.append(parts[0])
+        return make_input_key(self, *parts)
+
+    monkeypatch.setattr(SiteRenderer, "article_page_key", article_page_key)
+    monkeypatch.setattr(SiteRenderer, "_input_key", input_key)
+    served = ServedDemo(tmp_path)
+    served.rebuild()
+    assert len(set(article_keys)) == 7 and "sitemap" in input_keys
+    # A summary: shown on its article's page (and in the feeds) only.
+    article_keys.clear(), input_keys.clear()
+    _replace(served.root / "content/articles/iran-admits-downing-ukrainian-jet.yaml",
+             "and blamed human error.", "and blamed a human error.")
+    assert b"blamed a human error" in served.rebuild().files[
+        "articles/iran-admits-downing-ukrainian-jet/index.html"]
+    assert article_keys == ["iran-admits-downing-ukrainian-jet"]
+    assert set(input_keys) == {"feed"}
+    # A quote's context: on the listings that show the article's quotes, and on the
+    # page of the one article relating to it (which shows its card) and the pages of
+    # the articles sharing an event with it (which show its title).
+    article_keys.clear(), input_keys.clear()
+    _replace(served.root / "content/articles/iran-admits-downing-ukrainian-jet.yaml",
+             "context: Ukraine's demands after Iran's admission.",
+             "context: What Ukraine demanded after Iran's admission.")
+    served.rebuild()
+    assert sorted(article_keys) == ["iran-admits-downing-ukrainian-jet",
+                                    "ukrainian-president-rejects-prime-ministers-resignation"]
+    assert {"topic.html", "person.html", "quotes.html"} <= set(input_keys)
+    assert "sitemap" not in input_keys  # it dates pages by updates, topics and speakers
