@@ -14,10 +14,11 @@ together with the `KeyInputs` they were made from; `digest build` keys every pag
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from digest.model import ChronologyEntry, Edition, Site
+from digest.model import Article, ChronologyEntry, Edition, Site
 
 
 @dataclass(slots=True)
@@ -31,6 +32,13 @@ class KeyInputs:
     listing_keys: Mapping[str, str]  # slug -> listing key
     chronology: tuple[ChronologyEntry, ...]  # compared by identity: see `changes_since`
     editions: tuple[Edition, ...]
+    articles: Mapping[str, Article]  # by slug
+    # Set as the listing pages are keyed: the hashes of what each edition, topic and
+    # person page and the chronology are made from.
+    edition_inputs: dict[dt.date, str] = field(default_factory=dict)
+    topic_inputs: dict[str, str] = field(default_factory=dict)
+    person_inputs: dict[str, str] = field(default_factory=dict)
+    chronology_inputs: str = ""
     # Set when the sitemap is made: the pages it lists, and what it reads of each
     # article (slug -> its update, topics and speakers).
     page_rels: tuple[str, ...] = ()
@@ -60,9 +68,38 @@ class Changes:
                     affected.update(entry.articles)
         return affected
 
+    def listed(self, site: Site, last: Mapping[str, Article],
+               events_of: Mapping[str, list[ChronologyEntry]]) -> Listed:
+        """Where the articles whose listing keys changed are listed, now or in the last
+        build: their days' editions, their topics (and their events' topics) and their
+        speakers; the other listing pages show none of them."""
+        days: set[dt.date] = set()
+        topics: set[str] = set()
+        people: set[str] = set()
+        for slug in self.listings:
+            for article in (site.by_slug[slug], last.get(slug)):
+                if article is not None:
+                    days.add(article.date)
+                    topics.update(article.topics)
+                    people.update(q.speaker for q in article.quotes)
+            for entry in events_of.get(slug, ()):
+                topics.update(entry.topics)
+        return Listed(days, topics, people, self.shown_by_events(events_of))
+
     def shown_by_events(self, events_of: Mapping[str, list[ChronologyEntry]]) -> bool:
         """Whether a changed listing is on an event's entry (which shows its title)."""
         return any(events_of.get(slug) for slug in self.listings)
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """The listing pages that show a changed article: by edition day, topic and person,
+    and whether the chronology does (an event's entry shows its articles' titles)."""
+
+    days: set[dt.date]
+    topics: set[str]
+    people: set[str]
+    events: bool
 
 
 def changes_since(last: KeyInputs | None, now: KeyInputs) -> Changes | None:

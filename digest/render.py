@@ -274,7 +274,8 @@ class SiteRenderer:
             site = self.site
             memo.made_inputs = KeyInputs(
                 memo.fingerprint, ctx.registries_key, tuple(a.slug for a in site.articles),
-                ctx.article_keys, self.views.listing_keys, site.chronology, site.editions)
+                ctx.article_keys, self.views.listing_keys, site.chronology, site.editions,
+                site.by_slug)
             self.changes = changes_since(memo.inputs, memo.made_inputs)
             if self.changes is not None:
                 self._rekey = self.changes.article_pages(site, self.views.events_by_article)
@@ -411,13 +412,26 @@ class SiteRenderer:
         places += [("people/", "people index"), ("quotes/", "quotes index"),
                    ("chronology/", "chronology")]
         pages = [self.memo.kept(urls.dest_of(rel), source) for rel, source in places]
-        return pages if all(pages) else None  # type: ignore[return-value]
+        if not all(pages):
+            return None
+        last, made = self.memo.inputs, self.memo.made_inputs
+        assert last is not None and made is not None  # (self.changes is made from them)
+        made.edition_inputs, made.topic_inputs = last.edition_inputs, last.topic_inputs
+        made.person_inputs = last.person_inputs
+        made.chronology_inputs = last.chronology_inputs
+        return pages  # type: ignore[return-value]
 
     def _listing_pages(self) -> Iterator[OutputFile]:
         """The home, edition, topic, person, index, quotes and chronology pages."""
         site, views, links, page = self.site, self.views, self.links, self.page
         keyed = self._keyed_files()
         edition_views: dict[dt.date, EditionView] = {}
+        # With `digest serve`: the pages listing no changed article keep the hashes of
+        # their inputs from the last build (see changes.py); `made` keeps this build's.
+        last = self._last_inputs()
+        listed = (self.changes.listed(site, last.articles, views.events_by_article)
+                  if last is not None and self.changes is not None else None)
+        made = self.memo.made_inputs if self.memo is not None else None
 
         def edition_view(e: Edition) -> EditionView:
             if e.date not in edition_views:
@@ -431,10 +445,16 @@ class SiteRenderer:
         # Editions and home pages are most of a site's pages: like article pages they
         # are keyed by their inputs (the edition file's fields, its articles' input
         # keys, the registries), so unaffected ones are reused without building views.
-        edition_keys = {e.date: self._input_key(
-            "edition", e.date.isoformat(), e.title, e.intro,
-            *(views.listing_key(s) for s in e.articles)) for e in site.editions
-        } if keyed else {}
+        edition_keys: dict[dt.date, str] = {}
+        for e in site.editions if keyed else ():
+            kept = (last.edition_inputs.get(e.date)
+                    if last is not None and listed is not None and e.date not in listed.days
+                    else None)
+            edition_keys[e.date] = kept or self._input_key(
+                "edition", e.date.isoformat(), e.title, e.intro,
+                *(views.listing_key(s) for s in e.articles))
+        if made is not None:
+            made.edition_inputs = edition_keys
         for number, total, chunk in _paginate(list(site.editions), site.config.per_page):
             rel = urls.home_rel(number)
             key = self._input_key("home", str(number), str(total),
@@ -480,9 +500,13 @@ class SiteRenderer:
             events = events_by_topic.get(slug, [])
             # The view's inputs hashed once: the topic page, the topics index and the
             # kept view (with `digest serve`) are all keyed by that hash.
-            inputs = ("topic-view", slug, texts_hash((
-                registries, *(listing_key(a.slug) for a in members), "|",
-                *(views.event_key(e) for e in events))) if keyed else "")
+            hashed = (last.topic_inputs.get(slug, "")
+                      if last is not None and listed is not None and slug not in listed.topics
+                      else "")
+            if keyed and not hashed:
+                hashed = texts_hash((registries, *(listing_key(a.slug) for a in members), "|",
+                                     *(views.event_key(e) for e in events)))
+            inputs = ("topic-view", slug, hashed)
 
             def make_topic(slug: str = slug, topic: Topic = topic, members: list[Article]
                            = members, events: list[ChronologyEntry] = events) -> TopicView:
@@ -497,6 +521,8 @@ class SiteRenderer:
             key, reused = self._keyed("topic.html", rel, source, inputs, keyed)
             yield reused or page("topic.html", rel, topic.title, "topic", source,
                                  topic.description, key=key, topic_slug=slug, topic=view())
+        if made is not None:
+            made.topic_inputs = dict(zip(sorted(site.topics), topic_inputs, strict=True))
         key, reused = self._keyed("topics.html", "topics/", "topics index", topic_inputs, keyed)
         yield reused or page("topics.html", "topics/", "Topics", "topics", "topics index",
                              key=key, topics=[view() for view in topic_views])
@@ -504,8 +530,12 @@ class SiteRenderer:
         person_inputs: list[str] = []
         for slug, person in sorted(site.people.items()):
             mentioned = by_speaker.get(slug, [])
-            inputs = ("person-view", slug, texts_hash((
-                registries, *(listing_key(a.slug) for a in mentioned))) if keyed else "")
+            hashed = (last.person_inputs.get(slug, "")
+                      if last is not None and listed is not None and slug not in listed.people
+                      else "")
+            if keyed and not hashed:
+                hashed = texts_hash((registries, *(listing_key(a.slug) for a in mentioned)))
+            inputs = ("person-view", slug, hashed)
 
             def make_person(slug: str = slug, person: Person = person,
                             mentioned: list[Article] = mentioned) -> PersonView:
@@ -521,6 +551,8 @@ class SiteRenderer:
             yield reused or page("person.html", rel, person.name, "person", source, person.role,
                                  key=key, jsonld=person_jsonld(site, person, links),
                                  person=view())
+        if made is not None:
+            made.person_inputs = dict(zip(sorted(site.people), person_inputs, strict=True))
         key, reused = self._keyed("people.html", "people/", "people index", person_inputs,
                                   keyed)
         yield reused or page("people.html", "people/", "People", "people", "people index",
@@ -533,7 +565,13 @@ class SiteRenderer:
         # Nothing after this shares fragments with the pages before: the memo is freed
         # before the chronology, the largest page after the quotes page.
         self._free_fragments()
-        chronology = ("chronology", registries, *(views.event_key(e) for e in site.chronology))
+        hashed = (last.chronology_inputs
+                  if last is not None and listed is not None and not listed.events else "")
+        if keyed and not hashed:
+            hashed = texts_hash([views.event_key(e) for e in site.chronology])
+        if made is not None:
+            made.chronology_inputs = hashed
+        chronology = ("chronology", registries, hashed)
         key, reused = self._keyed("chronology.html", "chronology/", "chronology",
                                   (*chronology, *sorted(site.topics)), keyed)
         topic_links = {s: views.topic_link(s) for s in sorted(site.topics)}

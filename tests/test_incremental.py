@@ -194,6 +194,10 @@ DEMO_EDITS = [
     # that their cards show changes.
     ("content/articles/iran-admits-downing-ukrainian-jet.md", "date: 2019-12-21\n",
      "date: 2019-12-21T20:00:00\n"),
+    # A speaker's only quote in an article given to another: the first speaker's page
+    # no longer lists it.
+    ("content/articles/iran-admits-downing-ukrainian-jet.yaml", "speaker: hassan-rouhani",
+     "speaker: volodymyr-zelensky"),
 ]
 
 
