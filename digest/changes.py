@@ -47,25 +47,27 @@ class KeyInputs:
 
 @dataclass(frozen=True, slots=True)
 class Changes:
-    """The articles whose input keys changed since the last build, and among them those
-    whose listing keys changed (what pages other than their own show of them)."""
+    """The articles whose input keys changed since the last build; among them those
+    whose listing keys changed (what pages other than their own show of them), and among
+    those the ones whose titles changed (what an event's entry shows of its articles)."""
 
     articles: frozenset[str]
-    listings: frozenset[str]
+    listings: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
 
     def article_pages(self, site: Site, events_of: Mapping[str, list[ChronologyEntry]]
                       ) -> set[str]:
         """The slugs of the article pages whose keys may have changed: the changed
-        articles', and those showing a changed article's card (related articles) or an
-        event it shares (its title is on the event's entry)."""
+        articles', those showing a changed article's card (related articles), and those
+        sharing an event with an article whose title changed."""
         affected = set(self.articles)
         if self.listings:
             for article in site.articles:
                 if not self.listings.isdisjoint(article.related):
                     affected.add(article.slug)
-            for slug in self.listings:
-                for entry in events_of.get(slug, ()):
-                    affected.update(entry.articles)
+        for slug in self.titles:
+            for entry in events_of.get(slug, ()):
+                affected.update(entry.articles)
         return affected
 
     def listed(self, site: Site, last: Mapping[str, Article],
@@ -84,11 +86,12 @@ class Changes:
                     people.update(q.speaker for q in article.quotes)
             for entry in events_of.get(slug, ()):
                 topics.update(entry.topics)
-        return Listed(days, topics, people, self.shown_by_events(events_of))
+        return Listed(days, topics, people, self.retitle_events(events_of))
 
-    def shown_by_events(self, events_of: Mapping[str, list[ChronologyEntry]]) -> bool:
-        """Whether a changed listing is on an event's entry (which shows its title)."""
-        return any(events_of.get(slug) for slug in self.listings)
+    def retitle_events(self, events_of: Mapping[str, list[ChronologyEntry]]) -> bool:
+        """Whether an event's entry shows a title that changed (the chronology's and the
+        timeline's keys are made of the events and their articles' titles)."""
+        return any(events_of.get(slug) for slug in self.titles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,9 @@ def changes_since(last: KeyInputs | None, now: KeyInputs) -> Changes | None:
                          if last.article_keys.get(slug) != key)
     listings = frozenset(slug for slug in articles
                          if last.listing_keys.get(slug) != now.listing_keys.get(slug))
-    return Changes(articles, listings)
+    titles = frozenset(slug for slug in listings if slug not in last.articles
+                       or last.articles[slug].title != now.articles[slug].title)
+    return Changes(articles, listings, titles)
 
 
 def sitemap_part(slug: str, updated: str, topics: Iterable[str],

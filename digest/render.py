@@ -654,7 +654,7 @@ class SiteRenderer:
     def timeline(self) -> OutputFile:
         """timeline.json, made again only when an event's key changes."""
         if (self.changes is not None and self.memo is not None
-                and not self.changes.shown_by_events(self.views.events_by_article)):
+                and not self.changes.retitle_events(self.views.events_by_article)):
             kept = self.memo.kept("timeline.json", "chronology timeline")
             if kept is not None:
                 return kept

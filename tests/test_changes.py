@@ -38,13 +38,17 @@ def test_a_change_to_what_pages_share_keys_everything_again(demo: Analysis) -> N
         assert changes_since(last, _inputs(demo, **changed)) is None, changed
 
 
-def test_articles_and_listings_that_changed(demo: Analysis) -> None:
+def test_articles_listings_and_titles_that_changed(demo: Analysis) -> None:
     last = _inputs(demo)
     article_keys = {**last.article_keys, IRAN: "edited", RELATES_TO_IRAN: "edited too"}
-    listing_keys = {**last.listing_keys, IRAN: "a quote edited"}
-    changes = changes_since(last, _inputs(demo, article_keys=article_keys,
-                                          listing_keys=listing_keys))
-    assert changes == Changes(frozenset({IRAN, RELATES_TO_IRAN}), frozenset({IRAN}))
+    listing_keys = {**last.listing_keys, IRAN: "a quote edited",
+                    RELATES_TO_IRAN: "retitled"}
+    retitled = dataclasses.replace(demo.site.by_slug[RELATES_TO_IRAN], title="New title")
+    changes = changes_since(last, _inputs(
+        demo, article_keys=article_keys, listing_keys=listing_keys,
+        articles={**demo.site.by_slug, RELATES_TO_IRAN: retitled}))
+    assert changes == Changes(frozenset({IRAN, RELATES_TO_IRAN}),
+                              frozenset({IRAN, RELATES_TO_IRAN}), frozenset({RELATES_TO_IRAN}))
 
 
 def test_article_pages_showing_a_changed_card_or_title(demo: Analysis) -> None:
@@ -54,15 +58,20 @@ def test_article_pages_showing_a_changed_card_or_title(demo: Analysis) -> None:
         for slug in entry.articles:
             events_of.setdefault(slug, []).append(entry)
     # A summary: its own page only.
-    assert Changes(frozenset({IRAN}), frozenset()).article_pages(site, events_of) == {IRAN}
-    # Its card and title: the pages relating to it and those sharing an event with it.
-    sharing = {slug for entry in events_of[IRAN] for slug in entry.articles}
-    assert IRAN in site.by_slug[RELATES_TO_IRAN].related
-    assert Changes(frozenset({IRAN}), frozenset({IRAN})).article_pages(site, events_of) == (
-        {IRAN, RELATES_TO_IRAN} | sharing)
-    # Without events, only the relating page.
-    assert Changes(frozenset({IRAN}), frozenset({IRAN})).article_pages(site, {}) == {
-        IRAN, RELATES_TO_IRAN}
+    russia = "russia-rejects-foreign-troops-as-security-guarantees"
+    changed = frozenset({russia})
+    assert Changes(changed).article_pages(site, events_of) == {russia}
+    # A quote (its listing): its page and the pages relating to it (showing its card).
+    relating = {a.slug for a in site.articles if russia in a.related}
+    assert relating == {"germany-says-navalny-poisoned-with-novichok",
+                        "us-house-impeaches-president-trump"}
+    assert Changes(changed, changed).article_pages(site, events_of) == {russia} | relating
+    # Its title: the pages sharing an event with it too, whose entry shows the title.
+    sharing = {slug for entry in events_of[russia] for slug in entry.articles}
+    assert sharing - relating - {russia} == {
+        "us-house-subpoenas-secretary-of-state-as-ukraine-envoy-resigns"}
+    assert Changes(changed, changed, changed).article_pages(site, events_of) == (
+        {russia} | relating | sharing)
 
 
 def test_listings_of_a_changed_article_now_and_in_the_last_build(demo: Analysis) -> None:
@@ -74,17 +83,18 @@ def test_listings_of_a_changed_article_now_and_in_the_last_build(demo: Analysis)
     before = dataclasses.replace(iran, date=dt.date(2020, 1, 12), topics=("elsewhere",),
                                  quotes=(quote,))
     last = {**site.by_slug, IRAN: before}
-    listed = Changes(frozenset({IRAN}), frozenset({IRAN})).listed(site, last, {})
+    changed = frozenset({IRAN})
+    listed = Changes(changed, changed).listed(site, last, {})
     assert listed.days == {dt.date(2020, 1, 13), dt.date(2020, 1, 12)}
     assert listed.topics == {"iran", "civil-aviation", "elsewhere"}
     assert listed.people == {"hassan-rouhani", "volodymyr-zelensky", "someone-else"}
     assert not listed.events
-    # With its events: their topics too, and the chronology shows its title.
+    # With its events: their topics too; the chronology only for a new title.
     entry = dataclasses.replace(site.chronology[0], topics=("from-an-event",))
-    listed = Changes(frozenset({IRAN}), frozenset({IRAN})).listed(site, last,
-                                                                   {IRAN: [entry]})
-    assert "from-an-event" in listed.topics and listed.events
+    listed = Changes(changed, changed).listed(site, last, {IRAN: [entry]})
+    assert "from-an-event" in listed.topics and not listed.events
+    assert Changes(changed, changed, changed).listed(site, last, {IRAN: [entry]}).events
     # An article whose listing did not change is listed nowhere.
-    listed = Changes(frozenset({IRAN}), frozenset()).listed(site, last, {IRAN: [entry]})
+    listed = Changes(changed).listed(site, last, {IRAN: [entry]})
     assert (listed.days, listed.topics, listed.people, listed.events) == (
         set(), set(), set(), False)
