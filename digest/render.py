@@ -247,6 +247,12 @@ def plain_description(article: Article) -> str:
     return plain_text(render_markdown(text).html).strip()
 
 
+# The kinds of page made of the views and fragments that `digest serve` keeps (article
+# pages use some of them too; plain, search and 404 pages none).
+_LISTING_KINDS = frozenset({"home", "edition", "topic", "topics", "person", "people",
+                            "quotes", "chronology"})
+
+
 def _paginate(items: list, per_page: int) -> Iterator[tuple[int, int, list]]:
     total = max(1, -(-len(items) // per_page))
     for number in range(1, total + 1):
@@ -262,8 +268,8 @@ class SiteRenderer:
         self.views = ViewBuilder(ctx)
         self.links = ctx.links
         self.memo = memo
-        # Pages other than article pages rendered (not reused) so far: `digest serve`
-        # keeps the views and fragments of the listings across builds that render none.
+        # Listing pages rendered (not reused) so far: `digest serve` keeps the views and
+        # fragments of the listings across builds that render none.
         self.listings_rendered = 0
         # `digest serve`: what changed since its last build, so that pages showing none
         # of it keep their keys without making them again (see changes.py).
@@ -295,7 +301,7 @@ class SiteRenderer:
             key = self.memo.key(template, {"page": meta, **values})
             if (reused := self.memo.reuse(dest, key, source)) is not None:
                 return reused
-        if template != "article.html":
+        if kind in _LISTING_KINDS:
             self.listings_rendered += 1
         content = render_bytes(self.ctx.env.get_template(template), page=meta, **values)
         return OutputFile(dest, content, source, key)
@@ -432,6 +438,10 @@ class SiteRenderer:
         listed = (self.changes.listed(site, last.articles, views.events_by_article)
                   if last is not None and self.changes is not None else None)
         made = self.memo.made_inputs if self.memo is not None else None
+        # The kept views of topics, people and the chronology are found by these hashes
+        # too: made whenever views are kept, even with no page keyed (a site whose
+        # articles are all drafts), or an edited registry would find the old views.
+        hashing = keyed or self.ctx.views is not None
 
         def edition_view(e: Edition) -> EditionView:
             if e.date not in edition_views:
@@ -503,7 +513,7 @@ class SiteRenderer:
             hashed = (last.topic_inputs.get(slug, "")
                       if last is not None and listed is not None and slug not in listed.topics
                       else "")
-            if keyed and not hashed:
+            if hashing and not hashed:
                 hashed = texts_hash((registries, *(listing_key(a.slug) for a in members), "|",
                                      *(views.event_key(e) for e in events)))
             inputs = ("topic-view", slug, hashed)
@@ -533,7 +543,7 @@ class SiteRenderer:
             hashed = (last.person_inputs.get(slug, "")
                       if last is not None and listed is not None and slug not in listed.people
                       else "")
-            if keyed and not hashed:
+            if hashing and not hashed:
                 hashed = texts_hash((registries, *(listing_key(a.slug) for a in mentioned)))
             inputs = ("person-view", slug, hashed)
 
@@ -567,7 +577,7 @@ class SiteRenderer:
         self._free_fragments()
         hashed = (last.chronology_inputs
                   if last is not None and listed is not None and not listed.events else "")
-        if keyed and not hashed:
+        if hashing and not hashed:
             hashed = texts_hash([views.event_key(e) for e in site.chronology])
         if made is not None:
             made.chronology_inputs = hashed

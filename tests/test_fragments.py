@@ -199,6 +199,11 @@ def test_edits_shown_on_their_own_page_only_keep_the_fragments_of_the_rest(
                                         f"Russian opposition leader ({number})"),
                            encoding="utf-8")
         assert f"({number})".encode() in served.rebuild().files[page]
+    # A plain page shows no listing either.
+    about = served.root / "content/pages/about.md"
+    about.write_text(about.read_text(encoding="utf-8").replace(
+        "is the demonstration site", "is the demo site"), encoding="utf-8")
+    assert b"is the demo site" in served.rebuild().files["about/index.html"]
     _edit_a_quote_context(served)
     _only_the_edited_article_rendered_again()
 

@@ -284,3 +284,22 @@ def test_serve_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_pat
                                     "ukrainian-president-rejects-prime-ministers-resignation"]
     assert {"topic.html", "person.html", "quotes.html"} <= set(input_keys)
     assert "sitemap" not in input_keys  # it dates pages by updates, topics and speakers
+
+
+def test_serve_follows_the_registries_of_a_site_whose_articles_are_all_drafts(
+        tmp_path: Path) -> None:
+    """With no article on the site no page is keyed, but serve still keeps the views of
+    topic and person pages: an edited registry must reach them (found by review)."""
+    from digest.serve import build_in_memory
+
+    from .conftest import ServedDemo
+
+    served = ServedDemo(tmp_path)
+    for article in (served.root / "content/articles").glob("*.md"):
+        _replace(article, "\n---\n", "\ndraft: true\n---\n")
+    served.rebuild()
+    for rel, old, new in [("content/topics.yaml", "title: Iran", "title: Persia"),
+                          ("content/people.yaml", "name: Hassan Rouhani", "name: H. Rouhani")]:
+        _replace(served.root / rel, old, new)
+        state = served.rebuild()
+        assert dict(state.files) == dict(build_in_memory(served.root, False).files), rel
