@@ -623,14 +623,17 @@ class SiteRenderer:
         if self._keyed_files() and len(page_rels) < MAX_URLS:
             places = (("sitemap.xml", "sitemap"), ("robots.txt", "robots.txt"))
             parts = self._sitemap_parts()
-            made, last = self.memo.made_inputs if self.memo else None, self._last_inputs()
-            if made is not None:
-                made.page_rels, made.sitemap_parts = tuple(page_rels), parts
-                if (last is not None and last.page_rels == made.page_rels
+            memo, last, changes = self.memo, self._last_inputs(), self.changes
+            if memo is not None and memo.made_inputs is not None:
+                inputs = memo.made_inputs
+                inputs.page_rels, inputs.sitemap_parts = tuple(page_rels), parts
+                # With `digest serve`: the last sitemap, while the pages are the same and
+                # no changed article's update, topics or speakers changed.
+                if (last is not None and changes is not None
+                        and last.page_rels == inputs.page_rels
                         and all(parts[slug] == last.sitemap_parts.get(slug)
-                                for slug in self.changes.articles)):  # type: ignore[union-attr]
-                    kept = [self.memo.kept(rel, source)  # type: ignore[union-attr]
-                            for rel, source in places]
+                                for slug in changes.articles)):
+                    kept = [memo.kept(rel, source) for rel, source in places]
                     if all(kept):
                         return kept  # type: ignore[return-value]
             key = self._input_key("sitemap", *page_rels, "|",
@@ -650,10 +653,10 @@ class SiteRenderer:
     def _sitemap_parts(self) -> dict[str, str]:
         """What page_lastmods reads of each article (its update, topics and speakers), by
         slug; with `digest serve`, made again for the articles that changed only."""
-        last = self._last_inputs()
-        if last is not None and last.sitemap_parts:
+        last, changes = self._last_inputs(), self.changes
+        if last is not None and changes is not None and last.sitemap_parts:
             parts = dict(last.sitemap_parts)
-            articles = [self.site.by_slug[slug] for slug in self.changes.articles]  # type: ignore[union-attr]
+            articles = [self.site.by_slug[slug] for slug in changes.articles]
         else:
             parts, articles = {}, list(self.site.articles)
         for a in articles:
