@@ -408,6 +408,10 @@ class SiteRenderer:
             return None
         assert self.memo is not None
         site = self.site
+        # The pages `_listing_pages` makes, named again: given only the hashes kept from
+        # the last build, it would still spend 0.07-0.1 s at 10,000 articles grouping the
+        # articles and keying every page. A page left out here is missing after a summary
+        # edit, which the serve-against-fresh-build test shows.
         places = [(urls.home_rel(number), "home") for number, _, _ in
                   _paginate(list(site.editions), site.config.per_page)]
         places += [(urls.edition_rel(e.date.isoformat()), f"edition {e.date.isoformat()}")
