@@ -40,5 +40,5 @@ def test_an_annotated_article_gives_back_both_renderings(demo: Analysis) -> None
     again = pickle.loads(pickle.dumps(annotated, protocol=pickle.HIGHEST_PROTOCOL))
     assert (again.body_html, again.feed_html) == (body, feed)
     # Compressed together, the feed's near-copy costs little beyond the page's.
-    assert len(annotated.html_zlib) < len(AnnotatedArticle.of(article, body, "").html_zlib) + 60
+    assert len(annotated.html_lz4) < len(AnnotatedArticle.of(article, body, "").html_lz4) + 60
     assert AnnotatedArticle.of(article, "", "").body_html == ""
