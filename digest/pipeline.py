@@ -128,8 +128,8 @@ def render_files(analysis: Analysis, jobs: int = 1,
 
     def environment(fragments: FragmentMemo) -> jinja2.Environment:
         return make_environment(theme, filters={}, globals_={
-            "once": fragments, "site": config, "url": links.href,
-            "absolute_url": links.absolute, "asset": asset, "nav": nav})
+            "once": fragments, "once_each": fragments.each, "site": config,
+            "url": links.href, "absolute_url": links.absolute, "asset": asset, "nav": nav})
 
     fingerprint = ""
     if reuse is not None or views is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from digest import pipeline
 from digest.fragments import FragmentMemo
@@ -53,6 +54,36 @@ def test_other_arguments_or_an_equal_but_other_object_render_again() -> None:
     assert calls == ["x", "x", "x", "x"]
 
 
+def test_once_each_is_once_for_each_item_sharing_the_same_entries() -> None:
+    memo, calls = FragmentMemo(), []
+    env = _env(memo, calls)
+    env.globals["once_each"] = memo.each
+    template = env.from_string(
+        "{% macro card(a, level=3) %}{{ note(a.title) or '' }}<h{{ level }}>{{ a.title }}"
+        "</h{{ level }}>{% endmacro %}"
+        "{{ once(card, first, 2) }}|{{ once_each(card, items, 2) }}|"
+        "{{ once_each(card, items, 3) }}|{{ once_each(card, [], 2) }}|")
+    first, second = _View("A & B"), _View("C")
+    html = template.render(first=first, items=[first, second, first])
+    # Escaped once by the macro, never again; the same arguments render once, whether
+    # asked for one at a time or as a list.
+    assert html == ("<h2>A &amp; B</h2>|<h2>A &amp; B</h2><h2>C</h2><h2>A &amp; B</h2>|"
+                    "<h3>A &amp; B</h3><h3>C</h3><h3>A &amp; B</h3>||")
+    assert calls == ["A & B", "C", "A & B", "C"]
+    assert len(memo) == 4
+    # A kept memo finds them again in the next build without rendering them.
+    kept, rendered = FragmentMemo(kept=True), []
+
+    def tag(value: str, number: int) -> str:
+        rendered.append(value)
+        return f"<{value}{number}>"
+    assert kept.each(tag, ["a", "b"], 1) == "<a1><b1>"
+    kept.next_build()
+    assert kept.each(tag, ["b", "a", "c"], 1) == "<b1><a1><c1>"
+    assert rendered == ["a", "b", "c"]
+    assert len(kept) == 3
+
+
 def test_clear_frees_what_was_kept() -> None:
     memo = FragmentMemo()
     assert memo(lambda v: f"<{v}>", "a") == "<a>"
@@ -76,10 +107,20 @@ class _Recording(FragmentMemo):
         self.peak = max(self.peak, len(self))
         return html
 
+    def each(self, macro, items, *args):  # type: ignore[no-untyped-def]
+        items = list(items)
+        self.calls += len(items)
+        html = super().each(macro, items, *args)
+        self.peak = max(self.peak, len(self))
+        return html
+
 
 class _PassThrough(FragmentMemo):
     def __call__(self, macro, *args, **kwargs):  # type: ignore[no-untyped-def]
         return macro(*args, **kwargs)
+
+    def each(self, macro, items, *args):  # type: ignore[no-untyped-def]
+        return markupsafe.Markup("".join(macro(item, *args) for item in items))
 
 
 def _demo_files(monkeypatch, memo_class: type[FragmentMemo]) -> dict[str, bytes]:
@@ -136,12 +177,10 @@ class _Counting(FragmentMemo):
 
     rendered: list[tuple[object, ...]] = []
 
-    def __call__(self, macro, *args, **kwargs):  # type: ignore[no-untyped-def]
-        known = len(self._done) + len(self._before)
-        html = super().__call__(macro, *args, **kwargs)
-        if len(self._done) + len(self._before) > known:
-            _Counting.rendered.append(args)
-        return html
+    @staticmethod
+    def _render(macro, args, kwargs):  # type: ignore[no-untyped-def]
+        _Counting.rendered.append(args)
+        return FragmentMemo._render(macro, args, kwargs)
 
 
 _EDITED = "content/articles/iran-admits-downing-ukrainian-jet.yaml"
