@@ -249,14 +249,6 @@ def absolute_feed_html(feed_html: str, body_html: str, page_url: str) -> str:
     return absolutize_html(feed_html, page_url, renames)
 
 
-def entry_html(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> str:
-    """The article's feed HTML, already made absolute by `absolute_feed_html`."""
-    return annotated.feed_html
-
-
-
-
-
 def summary_html(site: Site, article: Article, links: urls.Urls) -> str:
     """The standfirst, or else the editor's summary rendered from Markdown."""
     if article.standfirst:
@@ -365,7 +357,7 @@ def _make_atom_entry(site: Site, annotated: AnnotatedArticle, links: urls.Urls) 
     summary = summary_html(site, article, links)
     if summary:
         parts.append(f'    <summary type="html">{_x(summary)}</summary>')
-    parts.append(f'    <content type="html">{_x(entry_html(site, annotated, links))}</content>')
+    parts.append(f'    <content type="html">{_x(annotated.feed_html)}</content>')
     if article.license:
         parts.append(f"    <rights>{_x(article.license)}</rights>")
     parts.append("  </entry>")
@@ -403,7 +395,7 @@ def _json_item(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> dic
     if article.source_url:
         item["external_url"] = article.source_url
     item["title"] = article.title
-    item["content_html"] = entry_html(site, annotated, links)
+    item["content_html"] = annotated.feed_html
     summary = article.standfirst or _plain(summary_html(site, article, links))
     if summary:
         item["summary"] = summary
