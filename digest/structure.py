@@ -91,8 +91,40 @@ def check(loaded: Loaded, schema: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+# Keys a schema may have and still ask for nothing but text (see `_text_leaf`).
+_TEXT_LEAF_KEYS = frozenset({"type", "minLength", "pattern", "x-expected", "x-hint",
+                             "description"})
+# id(schema) -> (schema, is a text leaf, minLength, pattern): the schema is kept in its
+# entry so that its id is not reused by another object while the entry lives.
+_LEAVES: dict[int, tuple[dict[str, Any], bool, int, re.Pattern[str] | None]] = {}
+
+
+def _text_leaf(schema: dict[str, Any]) -> tuple[dict[str, Any], bool, int,
+                                                  re.Pattern[str] | None]:
+    """Whether `schema` asks only for text (`type: string`, perhaps a minimum length and
+    a pattern), with those two. Most values of a sidecar are checked against such a
+    schema, and going through every keyword `_check` knows was most of its time."""
+    if len(_LEAVES) > 4096:  # schemas made on the fly (tests) must not pile up
+        _LEAVES.clear()
+    pattern = schema.get("pattern")
+    entry = (schema, schema.get("type") == "string" and schema.keys() <= _TEXT_LEAF_KEYS,
+             schema.get("minLength", 0), _regex(pattern) if pattern else None)
+    _LEAVES[id(schema)] = entry
+    return entry
+
+
 def _check(loaded: Loaded, value: Any, schema: dict[str, Any], path: Path,
            out: list[Problem]) -> None:
+    if type(value) is str:
+        leaf = _LEAVES.get(id(schema))
+        if leaf is None or leaf[0] is not schema:
+            leaf = _text_leaf(schema)
+        if leaf[1]:
+            # What the full walk below does with text and such a schema, short of a
+            # problem, which `_check_text` reports as ever.
+            if len(value) < leaf[2] or (leaf[3] is not None and not leaf[3].search(value)):
+                _check_text(loaded, value, schema, path, out)
+            return
     if "anyOf" in schema:
         for option in schema["anyOf"]:
             attempt: list[Problem] = []

@@ -43,6 +43,10 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         "https://example.com/talks", "example.com/talks")},
      ["content/articles/talks.md:7:13: error: 'source_url' must be an http(s) URL, not "
       "'example.com/talks'\n    hint: write the full address, starting with https://"]),
+    ("empty quote", {"content/articles/talks.yaml": "quotes:\n  - text: ''\n"
+                      "    speaker: dmitry-peskov\n"},
+     ["content/articles/talks.yaml:2:11: error: 'text' must not be empty\n"
+      "    hint: write the text, or remove the key"]),
     ("unknown topic", {"content/articles/talks.yaml": "topics: [wars]\n"},
      ["content/articles/talks.yaml:1:10: error: unknown topic 'wars'\n"
       "    hint: did you mean 'war'?"]),
