@@ -29,29 +29,41 @@ NOTE_LABELS = {
 }
 
 
+Found = tuple[int, int] | None  # where an annotation was placed in the text, if it was
+
+
 @fast_slots_pickle
 @dataclass(frozen=True, slots=True)
 class AnnotatedArticle:
     """An article with its body rendered and every annotation placed.
 
-    The two renderings are kept compressed: a build holds every article's (and the cache
-    stores them), and each is read only a few times, when its pages are rendered. They
-    are compressed as one text, the feed's after the page's: the feed's is mostly the
-    same text, which then compresses to little. LZ4 rather than zlib: on the benchmark
-    articles (13 kB of HTML each) it took 0.019 ms and 4.9 kB per article against
-    0.125 ms and 3.6 kB for zlib's fastest level, and reads them back 6 times faster;
-    at 10,000 articles the 14 MB more it holds is well within the memory target."""
+    Holds the page's body HTML and, for the article's feed entry, the Markdown's own
+    HTML and where each quote and note was found in its text: a feed shows only an
+    article's newest, 764 of 10,000 on the benchmark site, and making every article's
+    entry when it was read (0.35 ms each) had become a tenth of a cold build's time.
+    `feeds.feed_entry_html` makes one from these when a feed asks.
+
+    The two HTML texts are kept compressed, as one LZ4 block, the Markdown's after the
+    page's: a build holds every article's (and the cache stores them), each is read
+    only a few times, and the second is mostly the same text, which then compresses to
+    little. LZ4 rather than zlib: on the benchmark articles it took a sixth of the
+    time of zlib's fastest level and reads back about 6 times faster, for 35% more
+    bytes."""
 
     article: Article
-    html_lz4: bytes  # the page's body HTML, then the feed's, in UTF-8, as one LZ4 block
+    html_lz4: bytes  # the page's body HTML, then the Markdown's, in UTF-8
     body_size: int  # bytes of the page's
     listing_key: str  # see `listing_key`
+    quote_places: tuple[Found, ...] = ()  # one per quote of the article, in order
+    note_places: tuple[Found, ...] = ()  # one per note
 
     @classmethod
-    def of(cls, article: Article, body_html: str, feed_html: str) -> AnnotatedArticle:
+    def of(cls, article: Article, body_html: str, markdown_html: str,
+           quote_places: tuple[Found, ...] = (), note_places: tuple[Found, ...] = ()
+           ) -> AnnotatedArticle:
         body = body_html.encode("utf-8")
-        return cls(article, lz4.block.compress(body + feed_html.encode("utf-8")), len(body),
-                   listing_key(article))
+        return cls(article, lz4.block.compress(body + markdown_html.encode("utf-8")),
+                   len(body), listing_key(article), quote_places, note_places)
 
     @property
     def body_html(self) -> str:
@@ -59,8 +71,8 @@ class AnnotatedArticle:
         return lz4.block.decompress(self.html_lz4)[:self.body_size].decode("utf-8")
 
     @property
-    def feed_html(self) -> str:
-        """With highlights and notes as plain footnotes."""
+    def markdown_html(self) -> str:
+        """The body as the Markdown renderer made it, before any annotation."""
         return lz4.block.decompress(self.html_lz4)[self.body_size:].decode("utf-8")
 
 
@@ -158,13 +170,15 @@ def callout_html(quote: Quote, person: Person | None, person_href: str) -> str:
 
 def annotate_article(article: Article, body_html: str, people: dict[str, Person],
                      person_href: dict[str, str], allow_html: bool,
-                     problems: list[Problem]) -> tuple[str, str]:
+                     problems: list[Problem]) -> tuple[str, tuple[Found, ...], tuple[Found, ...]]:
     """Place every quote and note of `article` in its rendered body: (the page's body,
-    the feed's body with notes as footnotes)."""
+    where each quote was placed, where each note was), for `feed_entry_html`."""
     page_doc = anchors.AnnotatedHtml(body_html)
-    feed_doc = page_doc.twin()
     seen_ids: dict[str, str] = {}
+    quote_places: list[Found] = []
+    note_places: list[Found] = []
     for quote in article.quotes:
+        quote_places.append(None)
         if _duplicate_id(article, quote.id, quote.selector, seen_ids, problems):
             continue
         span = _locate(page_doc, article, quote.selector, "quote", problems)
@@ -172,22 +186,36 @@ def annotate_article(article: Article, body_html: str, people: dict[str, Person]
             continue
         attrs = {"data-speaker": quote.speaker}
         page_doc.add_mark(span, quote.id, "quote", attrs=attrs)
-        feed_doc.add_mark(span, quote.id, "quote")
+        quote_places[-1] = (span.start, span.end)
         if quote.callout:
             page_doc.add_after_block(page_doc.block_of(span.end - 1), callout_html(
                 quote, people.get(quote.speaker), person_href.get(quote.speaker, "")))
     for note in article.notes:
-        mark_id = f"passage-{note.id}"
+        note_places.append(None)
         if _duplicate_id(article, note.id, note.selector, seen_ids, problems):
             continue
         span = _locate(page_doc, article, note.selector, "note anchor", problems)
         if span is None:
             continue
-        css = f"annotated note-{note.kind}"
-        page_doc.add_mark(span, mark_id, css, after_html=sidenote_html(note, allow_html))
-        feed_doc.add_mark(span, mark_id, css, after_html=footnote_ref_html(note))
-    feed_html = feed_doc.render() + footnotes_html(article.notes, allow_html)
-    return page_doc.render(), feed_html
+        page_doc.add_mark(span, f"passage-{note.id}", f"annotated note-{note.kind}",
+                          after_html=sidenote_html(note, allow_html))
+        note_places[-1] = (span.start, span.end)
+    return page_doc.render(), tuple(quote_places), tuple(note_places)
+
+
+def feed_body_html(annotated: AnnotatedArticle, allow_html: bool) -> str:
+    """The article's body for feeds: the same highlights, and notes as footnotes (a
+    numbered reference where the page has the side note, the notes listed after)."""
+    article = annotated.article
+    doc = anchors.AnnotatedHtml(annotated.markdown_html)
+    for quote, place in zip(article.quotes, annotated.quote_places, strict=True):
+        if place is not None:
+            doc.add_mark(anchors.Span(*place), quote.id, "quote")
+    for note, place in zip(article.notes, annotated.note_places, strict=True):
+        if place is not None:
+            doc.add_mark(anchors.Span(*place), f"passage-{note.id}",
+                         f"annotated note-{note.kind}", after_html=footnote_ref_html(note))
+    return doc.render() + footnotes_html(article.notes, allow_html)
 
 
 def _duplicate_id(article: Article, element_id: str, selector: Selector,

@@ -18,7 +18,6 @@ from digest.annotate import AnnotatedArticle, annotate_article
 from digest.config import SiteConfig
 from digest.dates import parse_fuzzy_date, parse_published
 from digest.errors import Problem
-from digest.feeds import absolute_feed_html
 from digest.fields import Validation, entries, load_checked, load_front_matter, slug_list, text_of
 from digest.located import Loaded
 from digest.markdown import is_safe_url, render_markdown, unsafe_links
@@ -238,13 +237,12 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
                                 "use an http(s) or relative URL", code="unsafe-url")])
     links = urls.Urls(config.base_url)
     person_href = {q.speaker: links.href(urls.person_rel(q.speaker)) for q in article.quotes}
-    body_html, feed_html = annotate_article(article, rendered.html, people, person_href,
-                                            config.allow_html, report.problems)
+    body_html, quote_places, note_places = annotate_article(
+        article, rendered.html, people, person_href, config.allow_html, report.problems)
     # The Markdown source is not needed past this point; dropping it keeps the
     # cache and the worker results small.
     article = replace(article, body="")
-    page_url = links.absolute(urls.article_rel(article.slug))
-    annotated = AnnotatedArticle.of(article, body_html,
-                                    absolute_feed_html(feed_html, body_html, page_url))
+    annotated = AnnotatedArticle.of(article, body_html, rendered.html, quote_places,
+                                    note_places)
     return ArticleResult(source.src_rel, article, annotated, tuple(report.problems),
                          tuple(references), tuple(event_marks))

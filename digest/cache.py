@@ -38,7 +38,7 @@ from digest.collector import plain_data_arriving
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".digest-cache"
-FORMAT = 9
+FORMAT = 10
 # The table is rewritten whole once its journal holds this share of its entries.
 JOURNAL_SHARE = 0.25
 _RECORD_HEAD = 32 + 8  # HMAC-SHA256, then the payload's length

@@ -24,7 +24,7 @@ from html import escape, unescape
 from urllib.parse import urljoin, urlsplit
 
 from digest import __version__, urls
-from digest.annotate import AnnotatedArticle
+from digest.annotate import AnnotatedArticle, feed_body_html
 from digest.markdown import render_markdown
 from digest.model import Article, Site
 from digest.writer import OutputFile
@@ -242,11 +242,30 @@ def absolute_feed_html(feed_html: str, body_html: str, page_url: str) -> str:
 
     Footnote links ('#fn-note-1') lead to the note on the article page ('#note-1'):
     readers rarely keep in-entry anchors working, and the page always has the note.
-    Done once per article in `articles.process_article`, so it is cached with it.
     """
     page_ids = {unescape(m) for m in _element_ids(body_html)}
     renames = {f"fn-{i}": i for i in page_ids}
     return absolutize_html(feed_html, page_url, renames)
+
+
+_FEED_BODIES: dict[tuple[int, bool, str], tuple[AnnotatedArticle, str]] = {}
+
+
+def feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.Urls) -> str:
+    """What a feed entry carries of an article: its feed body, URLs made absolute.
+
+    Made when a feed first shows the article (most articles are in no feed), then
+    remembered by the identity of the frozen annotated article for the other feeds
+    that show it and for `digest serve`'s next rebuilds, like `_atom_entry`."""
+    key = (id(annotated), allow_html, links.base_url)
+    found = _FEED_BODIES.get(key)
+    if found is None or found[0] is not annotated:
+        if len(_FEED_BODIES) > 50_000:
+            _FEED_BODIES.clear()
+        html = absolute_feed_html(feed_body_html(annotated, allow_html), annotated.body_html,
+                                  links.absolute(urls.article_rel(annotated.article.slug)))
+        found = _FEED_BODIES[key] = (annotated, html)
+    return found[1]
 
 
 def summary_html(site: Site, article: Article, links: urls.Urls) -> str:
@@ -357,7 +376,8 @@ def _make_atom_entry(site: Site, annotated: AnnotatedArticle, links: urls.Urls) 
     summary = summary_html(site, article, links)
     if summary:
         parts.append(f'    <summary type="html">{_x(summary)}</summary>')
-    parts.append(f'    <content type="html">{_x(annotated.feed_html)}</content>')
+    content = feed_entry_html(annotated, site.config.allow_html, links)
+    parts.append(f'    <content type="html">{_x(content)}</content>')
     if article.license:
         parts.append(f"    <rights>{_x(article.license)}</rights>")
     parts.append("  </entry>")
@@ -395,7 +415,7 @@ def _json_item(site: Site, annotated: AnnotatedArticle, links: urls.Urls) -> dic
     if article.source_url:
         item["external_url"] = article.source_url
     item["title"] = article.title
-    item["content_html"] = annotated.feed_html
+    item["content_html"] = feed_entry_html(annotated, site.config.allow_html, links)
     summary = article.standfirst or _plain(summary_html(site, article, links))
     if summary:
         item["summary"] = summary

@@ -32,13 +32,15 @@ def test_a_state_of_the_wrong_shape_is_refused() -> None:
         problem.__setstate__(("only", 2))
 
 
-def test_an_annotated_article_gives_back_both_renderings(demo: Analysis) -> None:
+def test_an_annotated_article_gives_back_both_texts_and_the_places(demo: Analysis) -> None:
     article = next(iter(demo.annotated.values())).article
     body = '<p>Zürich — “quoted” <mark id="q1">😀</mark></p>' * 40
-    feed = '<p>Zürich — “quoted” <mark>😀</mark></p>' * 40 + '<ol class="footnotes"></ol>'
-    annotated = AnnotatedArticle.of(article, body, feed)
+    markdown = '<p>Zürich — “quoted” 😀</p>' * 40
+    places = tuple((i, i + 2) if i % 2 else None for i in range(len(article.quotes)))
+    annotated = AnnotatedArticle.of(article, body, markdown, places, ())
     again = pickle.loads(pickle.dumps(annotated, protocol=pickle.HIGHEST_PROTOCOL))
-    assert (again.body_html, again.feed_html) == (body, feed)
-    # Compressed together, the feed's near-copy costs little beyond the page's.
+    assert (again.body_html, again.markdown_html) == (body, markdown)
+    assert (again.quote_places, again.note_places) == (places, ())
+    # Compressed together, the Markdown's near-copy costs little beyond the page's.
     assert len(annotated.html_lz4) < len(AnnotatedArticle.of(article, body, "").html_lz4) + 60
     assert AnnotatedArticle.of(article, "", "").body_html == ""
