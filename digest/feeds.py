@@ -268,6 +268,14 @@ def feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.U
     return found[1]
 
 
+def remember_feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.Urls,
+                             html: str) -> None:
+    """What `feed_entry_html` is to return for `annotated` (made by an earlier build)."""
+    if len(_FEED_BODIES) > 50_000:
+        _FEED_BODIES.clear()
+    _FEED_BODIES[(id(annotated), allow_html, links.base_url)] = (annotated, html)
+
+
 def summary_html(site: Site, article: Article, links: urls.Urls) -> str:
     """The standfirst, or else the editor's summary rendered from Markdown."""
     if article.standfirst:

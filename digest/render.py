@@ -19,6 +19,7 @@ from digest.cache import texts_hash
 from digest.changes import Changes, KeyInputs, changes_since, sitemap_part
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import feed_links, oldest_day, site_feeds
+from digest.feedstore import FeedBodyStore
 from digest.fragments import FragmentMemo
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
@@ -56,6 +57,7 @@ class RenderContext:
     registries_key: str = ""
     views: ViewCache | None = None  # `digest serve`: views kept between rebuilds
     fragments: FragmentMemo | None = None  # the `once` global's memo, freed after use
+    feed_bodies: FeedBodyStore | None = None  # `digest build`: the last builds' feed bodies
 
 
 @lru_cache(maxsize=32768)
@@ -612,11 +614,22 @@ class SiteRenderer:
         oldest article's year (in feed ids) or the fallback date of empty feeds change."""
         site, keys, keyed = self.site, self.ctx.article_keys, self._keyed_files()
         oldest = oldest_day(site.articles).isoformat()
-        for feed in site_feeds(site, self.ctx.annotated, self.links):
+        feeds = site_feeds(site, self.ctx.annotated, self.links)
+        store = self.ctx.feed_bodies
+        for feed in feeds:
             inputs = itertools.chain((oldest, feed.fallback.isoformat()),
                                      (keys[a.slug] for a in feed.articles))
             key, reused = self._keyed("feed", feed.dest_rel, feed.source, inputs, keyed)
-            yield reused or feed.output(key)
+            if reused is not None:
+                yield reused
+                continue
+            if store is not None:
+                # Every article of every feed, so that the store keeps them all.
+                shown = dict.fromkeys(a.slug for f in feeds for a in f.articles)
+                store.fill((self.ctx.annotated[s] for s in shown), keys,
+                           site.config.allow_html, self.links)
+                store = None
+            yield feed.output(key)
 
     def sitemap(self, page_rels: list[str]) -> list[OutputFile]:
         """sitemap.xml and robots.txt, made again only when the pages, an article's last

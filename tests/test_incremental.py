@@ -303,3 +303,47 @@ def test_serve_follows_the_registries_of_a_site_whose_articles_are_all_drafts(
         _replace(served.root / rel, old, new)
         state = served.rebuild()
         assert dict(state.files) == dict(build_in_memory(served.root, False).files), rel
+
+
+def test_a_rebuild_makes_again_only_the_feed_bodies_of_edited_articles(
+        monkeypatch, tmp_path: Path) -> None:
+    import shutil
+
+    from digest import feeds
+
+    from .conftest import REPO_ROOT
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    toml = (REPO_ROOT / "site.toml").read_text()
+    (root / "site.toml").write_text(toml.replace("[search]\nenabled = true",
+                                                 "[search]\nenabled = false"))
+    shutil.copytree(REPO_ROOT / "content", root / "content")
+    out = root / "_site"
+    made: list[str] = []
+    make = feeds.feed_body_html
+
+    def counted(annotated: Any, allow_html: bool) -> str:
+        made.append(annotated.article.slug)
+        return make(annotated, allow_html)
+    monkeypatch.setattr(feeds, "feed_body_html", counted)
+    build(root, output=out)
+    slugs = sorted(p.stem for p in (root / "content/articles").glob("*.md"))
+    assert sorted(made) == slugs  # the demo's feeds show every article
+    sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
+    made.clear()
+    _replace(sidecar, "and blamed human error.", "and blamed a human error.")
+    build(root, output=out)
+    assert made == ["iran-admits-downing-ukrainian-jet"]
+    # The bodies kept are those of the articles as they are now.
+    made.clear()
+    build(root, output=tmp_path / "elsewhere")
+    assert made == []
+    # Without them, a rebuild makes every body its feeds show again.
+    (root / ".digest-cache" / "feeds.pickle").unlink()
+    _replace(sidecar, "and blamed a human error.", "and blamed human error.")
+    build(root, output=out)
+    assert sorted(made) == slugs
+    fresh = tmp_path / "fresh"
+    build(root, output=fresh, use_cache=False)
+    assert _tree(out) == _tree(fresh)
