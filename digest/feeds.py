@@ -268,6 +268,13 @@ def feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.U
     return found[1]
 
 
+def knows_feed_entry_html(annotated: AnnotatedArticle, allow_html: bool,
+                          links: urls.Urls) -> bool:
+    """Whether `feed_entry_html` has the body of `annotated` already."""
+    found = _FEED_BODIES.get((id(annotated), allow_html, links.base_url))
+    return found is not None and found[0] is annotated
+
+
 def remember_feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.Urls,
                              html: str) -> None:
     """What `feed_entry_html` is to return for `annotated` (made by an earlier build)."""

@@ -10,40 +10,46 @@ registries and the settings: everything a body is made from).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from digest.annotate import AnnotatedArticle
 from digest.cache import BuildCache
-from digest.feeds import feed_entry_html, remember_feed_entry_html
+from digest.feeds import remember_feed_entry_html
 from digest.urls import Urls
 
 
 class FeedBodyStore:
-    """Opened by the first feed a build makes; `save` keeps the bodies of every article
-    in a feed (a build that makes no feed leaves the file as it was)."""
+    """Opened by the first build step that needs a feed body; `save` keeps the bodies of
+    every article recalled or kept (a build that makes no feed leaves the file as it
+    was)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._cache: BuildCache | None = None
 
-    def fill(self, annotated: Iterable[AnnotatedArticle], keys: dict[str, str],
-             allow_html: bool, links: Urls) -> None:
-        """Make the bodies of `annotated` known to `feed_entry_html`: those stored under
-        the same input key as they are, the others made and stored."""
+    def _opened(self) -> BuildCache:
         if self._cache is None:
             self._cache = BuildCache(self.root, "feeds")
-        cache = self._cache
+        return self._cache
+
+    def recall(self, annotated: list[AnnotatedArticle], keys: dict[str, str],
+               allow_html: bool, links: Urls) -> list[AnnotatedArticle]:
+        """Make the bodies stored under the articles' current input keys known to
+        `feeds.feed_entry_html`; return the articles that have none."""
+        cache = self._opened()
+        missing = []
         for item in annotated:
-            slug = item.article.slug
-            key = keys.get(slug)
-            if not key:
-                continue
-            stored = cache.get(slug, key)
+            key = keys.get(item.article.slug)
+            stored = cache.get(item.article.slug, key) if key else None
             if isinstance(stored, str):
                 remember_feed_entry_html(item, allow_html, links, stored)
             else:
-                cache.put(slug, key, feed_entry_html(item, allow_html, links))
+                missing.append(item)
+        return missing
+
+    def keep(self, annotated: AnnotatedArticle, keys: dict[str, str], html: str) -> None:
+        if key := keys.get(annotated.article.slug):
+            self._opened().put(annotated.article.slug, key, html)
 
     def save(self) -> None:
         if self._cache is not None:

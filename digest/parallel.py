@@ -34,6 +34,7 @@ from digest.writer import OutputFile
 
 PARALLEL_THRESHOLD = 48
 RENDER_CHUNK = 250
+FEED_CHUNK = 64  # feed entry bodies per task: about 30 ms of work
 
 
 def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteConfig,
@@ -194,6 +195,11 @@ def _render_article_chunk(slugs: list[str]) -> list[Any]:
     return [sink.write(page) for page in renderer.article_pages(slugs)]
 
 
+def _feed_body_chunk(slugs: list[str]) -> list[str]:
+    assert _WORKER is not None
+    return _WORKER[0].feed_bodies(slugs)
+
+
 def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
     """Every page into `sink`; article pages in forked workers when there are enough of
     them, while this process renders the index pages."""
@@ -217,8 +223,13 @@ def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
     progress = Progress(len(slugs), "Rendering pages")
     set_aside()
     try:
+        # The feed entry bodies the feeds will need are made by the workers too (the
+        # feeds themselves are made after the pages, by this process).
+        missing = renderer.missing_feed_bodies()
+        feed_chunks = [missing[i:i + FEED_CHUNK] for i in range(0, len(missing), FEED_CHUNK)]
         with worker_pool(jobs) as pool:
             futures = [pool.submit(_render_article_chunk, chunk) for chunk in chunks]
+            feed_futures = [pool.submit(_feed_body_chunk, chunk) for chunk in feed_chunks]
             for page in itertools.chain(renderer.other_pages(), reused):
                 sink.record(sink.write(page))
             for future in futures:
@@ -226,6 +237,8 @@ def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
                 progress.advance(len(written))
                 for item in written:
                     sink.record(item)
+            for chunk, future in zip(feed_chunks, feed_futures, strict=True):
+                renderer.keep_feed_bodies(chunk, future.result())
     finally:
         _WORKER = None
         progress.close()

@@ -18,7 +18,15 @@ from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
 from digest.cache import texts_hash
 from digest.changes import Changes, KeyInputs, changes_since, sitemap_part
 from digest.dates import FuzzyDate, display_range, format_day
-from digest.feeds import feed_links, oldest_day, site_feeds
+from digest.feeds import (
+    Feed,
+    feed_entry_html,
+    feed_links,
+    knows_feed_entry_html,
+    oldest_day,
+    remember_feed_entry_html,
+    site_feeds,
+)
 from digest.feedstore import FeedBodyStore
 from digest.fragments import FragmentMemo
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
@@ -612,24 +620,56 @@ class SiteRenderer:
     def feeds(self) -> Iterator[OutputFile]:
         """The site's feeds; one is made again only when its articles' input keys, the
         oldest article's year (in feed ids) or the fallback date of empty feeds change."""
+        missing = self.missing_feed_bodies()
+        if missing:
+            self.keep_feed_bodies(missing, self.feed_bodies(missing))
+        for feed, key, reused in self._feed_plan:
+            yield reused or feed.output(key)
+
+    @functools.cached_property
+    def _feed_plan(self) -> list[tuple[Feed, str, OutputFile | None]]:
+        """Every feed with its key, and the previous build's file when that is unchanged."""
         site, keys, keyed = self.site, self.ctx.article_keys, self._keyed_files()
         oldest = oldest_day(site.articles).isoformat()
-        feeds = site_feeds(site, self.ctx.annotated, self.links)
-        store = self.ctx.feed_bodies
-        for feed in feeds:
+        plan = []
+        for feed in site_feeds(site, self.ctx.annotated, self.links):
             inputs = itertools.chain((oldest, feed.fallback.isoformat()),
                                      (keys[a.slug] for a in feed.articles))
-            key, reused = self._keyed("feed", feed.dest_rel, feed.source, inputs, keyed)
-            if reused is not None:
-                yield reused
-                continue
-            if store is not None:
-                # Every article of every feed, so that the store keeps them all.
-                shown = dict.fromkeys(a.slug for f in feeds for a in f.articles)
-                store.fill((self.ctx.annotated[s] for s in shown), keys,
-                           site.config.allow_html, self.links)
-                store = None
-            yield feed.output(key)
+            plan.append((feed, *self._keyed("feed", feed.dest_rel, feed.source, inputs,
+                                            keyed)))
+        return plan
+
+    def missing_feed_bodies(self) -> list[str]:
+        """The articles whose feed entry bodies the feeds to be made need and nobody
+        made yet (bodies an earlier build kept are taken first), so that `digest build`
+        can make them in its workers."""
+        plan = self._feed_plan
+        if all(reused is not None for _, _, reused in plan):
+            return []
+        allow_html = self.site.config.allow_html
+        # Every article of every feed, so that the store keeps them all.
+        shown = [self.ctx.annotated[slug] for slug in
+                 dict.fromkeys(a.slug for feed, _, _ in plan for a in feed.articles)]
+        if self.ctx.feed_bodies is not None:
+            shown = self.ctx.feed_bodies.recall(shown, self.ctx.article_keys, allow_html,
+                                                self.links)
+        return [a.article.slug for a in shown
+                if not knows_feed_entry_html(a, allow_html, self.links)]
+
+    def feed_bodies(self, slugs: Iterable[str]) -> list[str]:
+        """The feed entry bodies of these articles, made (perhaps in a worker)."""
+        allow_html = self.site.config.allow_html
+        return [feed_entry_html(self.ctx.annotated[slug], allow_html, self.links)
+                for slug in slugs]
+
+    def keep_feed_bodies(self, slugs: list[str], bodies: list[str]) -> None:
+        """Feed entry bodies made by `feed_bodies`, for the feeds and the next builds."""
+        allow_html = self.site.config.allow_html
+        for slug, html in zip(slugs, bodies, strict=True):
+            annotated = self.ctx.annotated[slug]
+            remember_feed_entry_html(annotated, allow_html, self.links, html)
+            if self.ctx.feed_bodies is not None:
+                self.ctx.feed_bodies.keep(annotated, self.ctx.article_keys, html)
 
     def sitemap(self, page_rels: list[str]) -> list[OutputFile]:
         """sitemap.xml and robots.txt, made again only when the pages, an article's last
