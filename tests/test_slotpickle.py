@@ -37,10 +37,12 @@ def test_an_annotated_article_gives_back_both_texts_and_the_places(demo: Analysi
     body = '<p>Zürich — “quoted” <mark id="q1">😀</mark></p>' * 40
     markdown = '<p>Zürich — “quoted” 😀</p>' * 40
     places = tuple((i, i + 2) if i % 2 else None for i in range(len(article.quotes)))
-    annotated = AnnotatedArticle.of(article, body, markdown, places, ())
+    notes = (None,) * len(article.notes)
+    annotated = AnnotatedArticle.of(article, body, markdown, places, notes)
     again = pickle.loads(pickle.dumps(annotated, protocol=pickle.HIGHEST_PROTOCOL))
     assert (again.body_html, again.markdown_html) == (body, markdown)
-    assert (again.quote_places, again.note_places) == (places, ())
+    assert (again.quote_places, again.note_places) == (places, notes)
     # Compressed together, the Markdown's near-copy costs little beyond the page's.
-    assert len(annotated.html_lz4) < len(AnnotatedArticle.of(article, body, "").html_lz4) + 60
-    assert AnnotatedArticle.of(article, "", "").body_html == ""
+    alone = AnnotatedArticle.of(article, body, "", places, notes)
+    assert len(annotated.html_lz4) < len(alone.html_lz4) + 60
+    assert AnnotatedArticle.of(article, "", "", places, notes).body_html == ""
