@@ -283,6 +283,17 @@ def remember_feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, link
     _FEED_BODIES[(id(annotated), allow_html, links.base_url)] = (annotated, html)
 
 
+def forget_entries_but(kept: Iterable[AnnotatedArticle]) -> None:
+    """Drop the entries and bodies remembered for articles other than `kept` (the site
+    just built). Under `digest serve` an edit to a registry or a setting makes every
+    article anew, and each such edit left a feed's worth of superseded articles alive
+    until the memos filled up."""
+    alive = {id(annotated) for annotated in kept}
+    for memo in (_FEED_BODIES, _ENTRIES):
+        for key in [key for key, (annotated, _) in memo.items() if id(annotated) not in alive]:
+            del memo[key]
+
+
 def summary_html(site: Site, article: Article, links: urls.Urls) -> str:
     """The standfirst, or else the editor's summary rendered from Markdown."""
     if article.standfirst:

@@ -22,6 +22,7 @@ from digest.feeds import (
     Feed,
     feed_entry_html,
     feed_links,
+    forget_entries_but,
     knows_feed_entry_html,
     oldest_day,
     remember_feed_entry_html,
@@ -625,6 +626,7 @@ class SiteRenderer:
             self.keep_feed_bodies(missing, self.feed_bodies(missing))
         for feed, key, reused in self._feed_plan:
             yield reused or feed.output(key)
+        forget_entries_but(self.ctx.annotated.values())
 
     @functools.cached_property
     def _feed_plan(self) -> list[tuple[Feed, str, OutputFile | None]]:

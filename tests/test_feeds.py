@@ -27,9 +27,12 @@ from digest.feeds import (
     FEED_SIZE,
     _element_ids,
     absolutize_html,
+    feed_entry_html,
     feed_files,
     feed_links,
+    forget_entries_but,
     json_feed,
+    knows_feed_entry_html,
 )
 from digest.model import Site
 from digest.pipeline import Analysis, analyse, render_files
@@ -472,3 +475,20 @@ def test_element_ids_are_found_as_the_whitespace_led_pattern_finds_them() -> Non
     html = ("<p id=\"a\"><span data-id='no' id = 'b'>said id=\"c\"</span>"
             "<i data-xid=\"d id='e'\">x</i>\n<b\tid=\"f\"></b><u id=\"\"></u>id=\"g\"")
     assert _element_ids(html) == pattern.findall(html) == ["a", "b", "c", "e", "f"]
+
+
+def test_entries_of_articles_not_in_the_last_build_are_forgotten(
+        demo: Analysis, links: urls.Urls) -> None:
+    from digest import feeds
+
+    first, second = list(demo.annotated.values())[:2]
+    feed_files(demo.site, demo.annotated, links)  # every article's entry and body
+    assert knows_feed_entry_html(first, False, links)
+    body = feed_entry_html(first, False, links)
+    forget_entries_but([second])
+    assert not knows_feed_entry_html(first, False, links)
+    assert knows_feed_entry_html(second, False, links)
+    assert {id(kept) for kept, _ in feeds._ENTRIES.values()} == {id(second)}
+    # Forgotten, a body is made again, the same.
+    assert feed_entry_html(first, False, links) == body
+    assert knows_feed_entry_html(first, False, links)
