@@ -5,7 +5,10 @@ only for the articles a feed shows (`feeds.feed_entry_html`). A build that edits
 them makes its feeds again, which need every entry: made from nothing that was 50 to
 200 bodies, 0.5 ms each, a tenth of a one-sidecar build at 1,000 articles. Bodies are
 kept by article slug, trusted only under the article's input key (its files, the
-registries and the settings: everything a body is made from).
+registries and the settings: everything a body is made from). The code that makes them
+counts too: the file's header names digest's version and the cache format, so a change
+to how bodies are made (`annotate.feed_body_html`, `feeds.absolute_feed_html`) between
+releases must raise `cache.FORMAT`, as for the articles' cache.
 """
 
 from __future__ import annotations
