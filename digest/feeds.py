@@ -257,15 +257,13 @@ def feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.U
     Made when a feed first shows the article (most articles are in no feed), then
     remembered by the identity of the frozen annotated article for the other feeds
     that show it and for `digest serve`'s next rebuilds, like `_atom_entry`."""
-    key = (id(annotated), allow_html, links.base_url)
-    found = _FEED_BODIES.get(key)
-    if found is None or found[0] is not annotated:
-        if len(_FEED_BODIES) > 50_000:
-            _FEED_BODIES.clear()
-        html = absolute_feed_html(feed_body_html(annotated, allow_html), annotated.body_html,
-                                  links.absolute(urls.article_rel(annotated.article.slug)))
-        found = _FEED_BODIES[key] = (annotated, html)
-    return found[1]
+    found = _FEED_BODIES.get((id(annotated), allow_html, links.base_url))
+    if found is not None and found[0] is annotated:
+        return found[1]
+    html = absolute_feed_html(feed_body_html(annotated, allow_html), annotated.body_html,
+                              links.absolute(urls.article_rel(annotated.article.slug)))
+    remember_feed_entry_html(annotated, allow_html, links, html)
+    return html
 
 
 def knows_feed_entry_html(annotated: AnnotatedArticle, allow_html: bool,

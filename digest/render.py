@@ -645,6 +645,13 @@ class SiteRenderer:
         """The articles whose feed entry bodies the feeds to be made need and nobody
         made yet (bodies an earlier build kept are taken first), so that `digest build`
         can make them in its workers."""
+        allow_html = self.site.config.allow_html
+        return [slug for slug in self._feed_bodies_wanted if not knows_feed_entry_html(
+            self.ctx.annotated[slug], allow_html, self.links)]
+
+    @functools.cached_property
+    def _feed_bodies_wanted(self) -> list[str]:
+        """`missing_feed_bodies` before any is made: the store is looked up once."""
         plan = self._feed_plan
         if all(reused is not None for _, _, reused in plan):
             return []
@@ -655,8 +662,7 @@ class SiteRenderer:
         if self.ctx.feed_bodies is not None:
             shown = self.ctx.feed_bodies.recall(shown, self.ctx.article_keys, allow_html,
                                                 self.links)
-        return [a.article.slug for a in shown
-                if not knows_feed_entry_html(a, allow_html, self.links)]
+        return [a.article.slug for a in shown]
 
     def feed_bodies(self, slugs: Iterable[str]) -> list[str]:
         """The feed entry bodies of these articles, made (perhaps in a worker)."""
