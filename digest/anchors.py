@@ -104,7 +104,9 @@ def plain_text(html: str) -> str:
 # --- the text model -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per text node of every annotated article, and a frozen
+# dataclass's constructor (object.__setattr__ per field) took four times as long.
+@dataclass(slots=True)
 class _Segment:
     """One text node: where its decoded text sits in `text`, and how to split its source."""
 
@@ -112,8 +114,9 @@ class _Segment:
     start: int
     source: str
     decoded: str
-    # Source offset of each decoded character; None when decoding changed nothing.
-    offsets: tuple[int, ...] | None
+    # Source offset of each decoded character, made when a mark first splits a text node
+    # whose decoding changed it: most text nodes with entities are never split.
+    _offsets: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def end(self) -> int:
@@ -121,9 +124,13 @@ class _Segment:
 
     def source_at(self, local: int) -> int:
         """Source offset of the boundary before decoded character `local`."""
-        if self.offsets is None:
+        if local == len(self.decoded):
+            return len(self.source)
+        if self.decoded == self.source:
             return local
-        return len(self.source) if local == len(self.decoded) else self.offsets[local]
+        if self._offsets is None:
+            self._offsets = _decode(self.source)[1]
+        return self._offsets[local]  # type: ignore[index]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +157,28 @@ def _parse_tag(token: str) -> tuple[str, str] | None:
     return "open", name
 
 
+# Tag tokens repeat (<p>, </p>, <em>, ...): parsing each again was a fifth of building a
+# text model. Short ones are remembered; the memo is emptied when it grows past a size
+# no real article reaches, so odd HTML cannot make it grow without end.
+_TAG_MEMO: dict[str, tuple[str, str] | None] = {}
+_TAG_MEMO_LIMIT = 4096
+_TAG_MEMO_LONGEST = 48
+
+
+def _tag_of(token: str) -> tuple[str, str] | None:
+    """`_parse_tag`, remembered for short tokens."""
+    tag = _TAG_MEMO.get(token, False)
+    if tag is False:
+        tag = _parse_tag(token)
+        if len(token) <= _TAG_MEMO_LONGEST:
+            if len(_TAG_MEMO) >= _TAG_MEMO_LIMIT:
+                _TAG_MEMO.clear()
+            _TAG_MEMO[token] = tag
+    return tag  # type: ignore[return-value]
+
+
 def _is_block_tag(token: str) -> bool:
-    tag = _parse_tag(token)
+    tag = _tag_of(token)
     return tag is not None and tag[1] in _BLOCK_TAGS
 
 
@@ -188,91 +215,77 @@ def _decode_reference(reference: str, at: int) -> tuple[str, list[int]]:
     return decoded, [at] * head + list(range(tail_start, tail_start + rest))
 
 
-class _ModelBuilder:
-    """Walks the tokens once to build the plain text and its map back to the source."""
+def _build_model(tokens: list[str]) -> _TextModel:
+    """Walk the tokens once to build the plain text and its map back to the source.
 
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens = tokens
-        self.parts: list[str] = []
-        self.length = 0
-        self.segments: list[_Segment] = []
-        self.block_spans: list[tuple[int, int]] = []
-        self.block_end_tokens: list[int] = []
-        # Open element names; closing pops to the matching name so that an unclosed
-        # inline tag in raw HTML cannot swallow the rest of the article into one block.
-        self.stack: list[str] = []
-        self.block_start = -1
-        self.pending = ""
-
-    def build(self) -> _TextModel:
-        for index, token in enumerate(self.tokens):
-            tag = _parse_tag(token)
-            if tag is None:
-                self._text(index, token)
-            elif tag[0] != "other":
-                self._tag(index, *tag)
-        if self.stack:
-            self._end_block(len(self.tokens) - 1)
-        return _TextModel(
-            text="".join(self.parts),
-            segments=self.segments,
-            segment_starts=[segment.start for segment in self.segments],
-            block_spans=self.block_spans,
-            block_end_tokens=self.block_end_tokens,
-        )
-
-    def _tag(self, index: int, kind: str, name: str) -> None:
-        if not self.stack:
-            if kind == "close":
-                return  # a stray closing tag between blocks holds no text
-            self._begin_block()
-        elif name in _BLOCK_TAGS and self.block_start >= 0:
-            # Two list items or paragraphs of one quote must not glue their words.
-            self.pending = "\n"
-        if kind == "open":
-            self.stack.append(name)
-        elif kind == "close" and name in self.stack:
-            while self.stack.pop() != name:
-                pass
-        if not self.stack:
-            self._end_block(index)
-
-    def _text(self, index: int, token: str) -> None:
-        # HTML's inter-element whitespace is ASCII only: NBSP, NEL, U+2028 are text.
+    One function with its state in local variables: this runs for every annotated
+    article, and as a class with a method per step it spent more time calling than
+    working."""
+    parts: list[str] = []
+    length = 0
+    segments: list[_Segment] = []
+    segment_starts: list[int] = []
+    block_spans: list[tuple[int, int]] = []
+    block_end_tokens: list[int] = []
+    # Open element names; closing pops to the matching name so that an unclosed inline
+    # tag in raw HTML cannot swallow the rest of the article into one block.
+    stack: list[str] = []
+    block_start = -1  # where the open block's text starts; -1 before its first text
+    pending = ""  # separator owed before the next text ("\n\n" between blocks)
+    last = len(tokens) - 1
+    for index, token in enumerate(tokens):
+        tag = _tag_of(token) if token[:1] == "<" else None
+        if tag is not None:
+            kind, name = tag
+            if kind == "other":
+                continue
+            if not stack:
+                if kind == "close":
+                    continue  # a stray closing tag between blocks holds no text
+                block_start, pending = -1, ("\n\n" if length else "")
+            elif name in _BLOCK_TAGS and block_start >= 0:
+                # Two list items or paragraphs of one quote must not glue their words.
+                pending = "\n"
+            if kind == "open":
+                stack.append(name)
+            elif kind == "close" and name in stack:
+                while stack.pop() != name:
+                    pass
+            if not stack:
+                block_spans.append((length if block_start < 0 else block_start, length))
+                block_end_tokens.append(index)
+                block_start = -1
+            continue
+        # Text. HTML's inter-element whitespace is ASCII only: NBSP, NEL, U+2028 are text.
         if (token and not token.strip(" \t\n\r\f")
-                and (not self.stack or self._between_blocks(index))):
-            return
-        if not self.stack:
-            self._begin_block()
-        decoded, offsets = _decode(token)
-        if self.pending:
-            self._append(self.pending)
-            self.pending = ""
-        if self.block_start < 0:
-            self.block_start = self.length
-        self.segments.append(_Segment(index, self.length, token, decoded, offsets))
-        self._append(decoded)
-        if not self.stack:
-            self._end_block(index)
-
-    def _between_blocks(self, index: int) -> bool:
-        before = self.tokens[index - 1] if index > 0 else ""
-        after = self.tokens[index + 1] if index + 1 < len(self.tokens) else ""
-        return _is_block_tag(before) or _is_block_tag(after)
-
-    def _begin_block(self) -> None:
-        self.block_start = -1
-        self.pending = "\n\n" if self.length else ""
-
-    def _end_block(self, index: int) -> None:
-        start = self.length if self.block_start < 0 else self.block_start
-        self.block_spans.append((start, self.length))
-        self.block_end_tokens.append(index)
-        self.block_start = -1
-
-    def _append(self, text: str) -> None:
-        self.parts.append(text)
-        self.length += len(text)
+                and (not stack
+                     or (index > 0 and _is_block_tag(tokens[index - 1]))
+                     or (index < last and _is_block_tag(tokens[index + 1])))):
+            continue
+        if not stack:
+            block_start, pending = -1, ("\n\n" if length else "")
+        # html.unescape of the whole node is what _decode makes piece by piece (the same
+        # pattern), without the offsets, which only a mark splitting it needs.
+        decoded = html.unescape(token) if "&" in token else token
+        if pending:
+            parts.append(pending)
+            length += len(pending)
+            pending = ""
+        if block_start < 0:
+            block_start = length
+        segments.append(_Segment(index, length, token, decoded))
+        segment_starts.append(length)
+        parts.append(decoded)
+        length += len(decoded)
+        if not stack:
+            block_spans.append((block_start, length))
+            block_end_tokens.append(index)
+            block_start = -1
+    if stack:
+        block_spans.append((length if block_start < 0 else block_start, length))
+        block_end_tokens.append(last)
+    return _TextModel("".join(parts), segments, segment_starts, block_spans,
+                      block_end_tokens)
 
 
 # --- normalised text with a map back --------------------------------------------------
@@ -328,7 +341,6 @@ def _replace_one_to_one(text: str) -> str:
         if char in text:
             text = text.replace(char, replacement)
     return text
-_FAST_SPECIAL_RE = re.compile(r"\s\s+|\u2026")
 
 
 class _SegmentOffsets:
@@ -356,18 +368,43 @@ class _SegmentOffsets:
         return fixed_end if self._end_side else self._orig_starts[run]
 
 
+def _special_runs(text: str) -> list[tuple[int, int]]:
+    """Where `text`, translated one to one (every whitespace character a space), changes
+    length when normalised: runs of two or more spaces, and each ellipsis.
+
+    str.find finds them; a regular expression (`\\s\\s+|\u2026`) tried a match at every
+    character, and that was most of normalising an article."""
+    runs: list[tuple[int, int]] = []
+    find = text.find
+    start = find("  ")
+    while start >= 0:
+        end = start + 2
+        while text.startswith(" ", end):
+            end += 1
+        runs.append((start, end))
+        start = find("  ", end)
+    if "\u2026" in text:
+        start = find("\u2026")
+        while start >= 0:
+            runs.append((start, start + 1))
+            start = find("\u2026", start + 1)
+        runs.sort()
+    return runs
+
+
 def _normalize_fast(text: str) -> _Normalized:
     """_normalize_mapped for NFC text, where only whitespace runs and the ellipsis change
     length: copies the runs between them wholesale instead of looping per character
     (this runs once per annotated article, so it dominates large builds)."""
+    # One to one first: offsets stay, and every whitespace character becomes a space.
+    text = _replace_one_to_one(text)
     pieces: list[str] = []
     norm_starts: list[int] = []
     orig_starts: list[int] = []
     orig_ends: list[int] = []
     length = 0
     position = 0
-    for match in _FAST_SPECIAL_RE.finditer(text):
-        start, end = match.span()
+    for start, end in _special_runs(text):
         if start > position:
             pieces.append(text[position:start])
             norm_starts.append(length)
@@ -387,7 +424,7 @@ def _normalize_fast(text: str) -> _Normalized:
         orig_starts.append(position)
         orig_ends.append(-1)
     return _Normalized(
-        _replace_one_to_one("".join(pieces)),
+        "".join(pieces),
         _SegmentOffsets(norm_starts, orig_starts, orig_ends, end_side=False),  # type: ignore[arg-type]
         _SegmentOffsets(norm_starts, orig_starts, orig_ends, end_side=True),  # type: ignore[arg-type]
     )
@@ -396,6 +433,12 @@ def _normalize_fast(text: str) -> _Normalized:
 def _normalize_mapped(text: str) -> _Normalized:
     if unicodedata.is_normalized("NFC", text):
         return _normalize_fast(text)
+    return _normalize_per_character(text)
+
+
+def _normalize_per_character(text: str) -> _Normalized:
+    """Any text, composed or not, one NFC unit at a time: the reference the fast path
+    must agree with (a test holds them to it)."""
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -656,7 +699,7 @@ class AnnotatedHtml:
         # Built on first use: articles without annotations never pay for it.
         if self._origin is not None:
             return self._origin._model
-        return _ModelBuilder(self._tokens).build()
+        return _build_model(self._tokens)
 
     @cached_property
     def _normalized(self) -> _Normalized:

@@ -7,6 +7,8 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from digest.anchors import (
@@ -473,13 +475,13 @@ def test_a_twin_shares_the_text_model_and_keeps_its_own_marks(monkeypatch) -> No
     import digest.anchors as anchors_module
 
     builds = []
-    real_build = anchors_module._ModelBuilder.build
+    real_build = anchors_module._build_model
 
-    def counted(self):  # type: ignore[no-untyped-def]
+    def counted(tokens):  # type: ignore[no-untyped-def]
         builds.append(1)
-        return real_build(self)
+        return real_build(tokens)
 
-    monkeypatch.setattr(anchors_module._ModelBuilder, "build", counted)
+    monkeypatch.setattr(anchors_module, "_build_model", counted)
     page = AnnotatedHtml("<p>The cat sat on the mat.</p>")
     feed = page.twin()
     span = page.locate(Selector("cat sat"))
@@ -488,3 +490,39 @@ def test_a_twin_shares_the_text_model_and_keeps_its_own_marks(monkeypatch) -> No
     assert page.render() == '<p>The <mark id="q1" class="quote">cat sat</mark> on the mat.</p>'
     assert feed.render() == '<p>The cat sat on <mark id="n1" class="note">the mat</mark>.</p>'
     assert builds == [1]
+
+
+# Every whitespace character, the characters normalisation maps, and a combining mark.
+_NORMALISED_PIECES = (
+    [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    + ["a", "b", "xy", "  ", "\n\n", "\u2026", "...", "\u201c", "\u2019", "\u2014", "e\u0301"]
+)
+
+
+@given(st.lists(st.sampled_from(_NORMALISED_PIECES), max_size=16).map("".join))
+def test_fast_normalisation_agrees_with_the_per_character_reference(text: str) -> None:
+    import unicodedata
+
+    from digest.anchors import _normalize_fast, _normalize_per_character
+
+    text = unicodedata.normalize("NFC", text)
+    fast, reference = _normalize_fast(text), _normalize_per_character(text)
+    assert fast.text == reference.text
+    positions = range(len(reference.text))
+    assert [fast.starts[i] for i in positions] == [reference.starts[i] for i in positions]
+    assert [fast.ends[i] for i in positions] == [reference.ends[i] for i in positions]
+
+
+def test_the_tag_memo_stays_bounded_and_changes_nothing(monkeypatch) -> None:
+    import digest.anchors as anchors_module
+
+    monkeypatch.setattr(anchors_module, "_TAG_MEMO", {})
+    monkeypatch.setattr(anchors_module, "_TAG_MEMO_LIMIT", 8)
+    html = "".join(f"<p><span{i}>w{i}</span{i}> <em>x</em></p>" for i in range(40))
+    first = AnnotatedHtml(html).text
+    assert len(anchors_module._TAG_MEMO) <= 8
+    assert AnnotatedHtml(html).text == first
+    anchors_module._TAG_MEMO.clear()
+    monkeypatch.setattr(anchors_module, "_TAG_MEMO_LIMIT", 4096)
+    assert AnnotatedHtml(html).text == first
+    assert first.startswith("w0 x\n\nw1 x")
