@@ -25,12 +25,17 @@ class Mark:
 
 @dataclass(slots=True)
 class Loaded:
-    """A parsed document: its data, and the marks of every value and key in it."""
+    """A parsed document: its data, and the marks of every value and key in it.
+
+    A mark is a `Mark`, or the YAML parser's own (0-based `line` and `column`), kept
+    as it came and made a Mark, shifted by `line_offset`, only when asked for: a
+    sidecar has a hundred positions, and a build that finds no mistake asks for a few."""
 
     data: Any
     src_rel: str
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[Path, Any] = field(default_factory=dict)
+    keys: dict[Path, Any] = field(default_factory=dict)
+    line_offset: int = 0  # lines before the document, for the parser's marks
 
     def mark(self, path: Path, *, key: bool = False) -> Mark:
         """The mark of the value (or key) at `path`, else of its nearest ancestor."""
@@ -38,7 +43,9 @@ class Loaded:
         while True:
             found = table.get(path) or self.values.get(path)
             if found is not None:
-                return found
+                if type(found) is Mark:
+                    return found
+                return Mark(found.line + 1 + self.line_offset, found.column + 1)
             if not path:
                 return Mark(1, 1)
             path = path[:-1]

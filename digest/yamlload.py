@@ -142,13 +142,12 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
     document, too deep, an unreadable scalar), so that those keep their one
     implementation and are reported exactly as before; syntax errors come from the
     parser here as there, at the same event."""
+    # The parser's marks are kept as they come (Loaded.mark converts the few asked for).
     values, keys = loaded.values, loaded.keys
+    loaded.line_offset = line_offset
     resolve, construct = loader.resolve, loader.construct_object
     get_event = loader.get_event
     starts = _RESOLVABLE_STARTS
-
-    def at(mark: Any) -> Mark:
-        return Mark(mark.line + 1 + line_offset, mark.column + 1)
 
     def only_document(value: Any) -> Any:
         get_event()  # document end
@@ -180,7 +179,7 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
                 top = stack[-1]
                 if key in top[0]:
                     raise _NotPlain
-                keys[(*top[1], key)] = at(mark)
+                keys[(*top[1], key)] = mark
                 # Held in the mapping until its value comes: a repeated key is seen above.
                 top[0][key] = None
                 continue
@@ -215,7 +214,7 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
                     path = (*parent[1], key)
                 else:
                     path = (*parent[1], len(parent[0]))
-            values.setdefault(path, at(event.start_mark))
+            values.setdefault(path, event.start_mark)
             stack.append([{} if kind is mapping_start else [], path, None,
                           kind is mapping_start])
             key = None
@@ -231,17 +230,17 @@ def _read_plain(loader: Any, loaded: Loaded, line_offset: int) -> Any:
         else:  # an alias
             raise _NotPlain
         if not stack:  # a lone scalar is the document
-            values.setdefault((), at(mark))
+            values.setdefault((), mark)
             return only_document(value)
         top = stack[-1]
         if top[3]:
             if mark is not None:
-                values.setdefault((*top[1], key), at(mark))
+                values.setdefault((*top[1], key), mark)
             top[0][key] = value
             key = None
         else:
             if mark is not None:
-                values.setdefault((*top[1], len(top[0])), at(mark))
+                values.setdefault((*top[1], len(top[0])), mark)
             top[0].append(value)
         top[2] = None
 
