@@ -75,25 +75,29 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
 
     compiled = load_compiled(config.root) if use_cache else {}
 
+    # A large cache of the articles is written by another process while pages render.
     analysis = pipeline.analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
-                               use_cache=use_cache)
+                               use_cache=use_cache, background_save=True)
     del sources  # every article's text: not needed past the analysis
-    if analysis.errors or (strict and analysis.warnings):
-        raise ContentError(analysis.problems)
-    before: dict[str, tuple[str, str]] | None = previous["files"] if previous else None
-    # The search index needs the whole site in one folder, so it rules out an update.
-    site = StagedSite(target, {d: h for d, (_, h) in before.items()} if before else None,
-                      update=before is not None and not analysis.config.search)
-    feed_bodies = FeedBodyStore(config.root) if use_cache else None
     try:
-        pipeline.render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
-                     # Keys are made on every build, so that the next one can reuse.
-                     reuse=(lambda fp: PageMemo(fp, before or {})) if state else None,
-                     writer=site, feed_bodies=feed_bodies)
-    except BaseException:
-        with ctrl_c_ignored():  # a second Ctrl-C must not leave half a staging folder
-            site.discard()
-        raise
+        if analysis.errors or (strict and analysis.warnings):
+            raise ContentError(analysis.problems)
+        before: dict[str, tuple[str, str]] | None = previous["files"] if previous else None
+        # The search index needs the whole site in one folder, so it rules out an update.
+        site = StagedSite(target, {d: h for d, (_, h) in before.items()} if before else None,
+                          update=before is not None and not analysis.config.search)
+        feed_bodies = FeedBodyStore(config.root) if use_cache else None
+        try:
+            pipeline.render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
+                         # Keys are made on every build, so that the next one can reuse.
+                         reuse=(lambda fp: PageMemo(fp, before or {})) if state else None,
+                         writer=site, feed_bodies=feed_bodies)
+        except BaseException:
+            with ctrl_c_ignored():  # a second Ctrl-C must not leave half a staging folder
+                site.discard()
+            raise
+    finally:
+        analysis.cache_saved()
     count = site.commit(None if site.update
                         else lambda staging: index_site(staging, analysis.config))
     if state is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -54,6 +54,8 @@ class Analysis:
     # What each article page is made from, for page reuse (see render.article_page_key).
     article_keys: dict[str, str] = field(default_factory=dict)
     registries_key: str = ""
+    # Waits until the articles' cache is written (`analyse_sources(background_save=True)`).
+    cache_saved: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -76,9 +78,12 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
 def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,
                     drafts: bool, jobs: int, use_cache: bool,
                     cache: BuildCache | None = None,
-                    merge_memo: MergeMemo | None = None) -> Analysis:
+                    merge_memo: MergeMemo | None = None,
+                    background_save: bool = False) -> Analysis:
     """`analyse` for sources already read; `cache` replaces the one in .digest-cache/;
-    `merge_memo` keeps the merged chronology (validate.merge_chronology)."""
+    `merge_memo` keeps the merged chronology (validate.merge_chronology). With
+    `background_save` a large cache table is written by another process while the
+    caller goes on: it must call the analysis's `cache_saved` before it ends."""
     topics, people = load_registries(sources, problems)
     persistent = cache is None
     if cache is None and use_cache:
@@ -98,9 +103,9 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
                         registries)
     if cache is not None and not analysis.errors:
         if persistent:
-            cache.save()
-        else:
-            cache.roll()
+            saved = cache.save_started(background=background_save and jobs > 1)
+            return replace(analysis, cache_saved=saved)
+        cache.roll()
     return analysis
 
 

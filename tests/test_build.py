@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -196,7 +197,12 @@ def _tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_jobs_and_cache_do_not_change_output(make_site, tmp_path: Path) -> None:
+def test_jobs_and_cache_do_not_change_output(make_site, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.cache
+
+    # The articles' cache is written by a forked process, as on a large site.
+    monkeypatch.setattr(digest.cache, "BACKGROUND_ENTRIES", 10)
     files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
              .replace("date: 2025-09-05", f"date: 2025-09-{1 + i % 28:02d}")
              for i in range(60)}
@@ -293,11 +299,25 @@ def test_compiled_templates_are_kept_in_the_build_cache(make_site, tmp_path: Pat
     assert templates._BYTECODE.compiled == compiled + 1  # the new template is compiled
 
 
+@pytest.mark.parametrize("background", [False, True], ids=["written here", "forked writer"])
 @pytest.mark.parametrize("failure", ["none", "article.html", "home.html", "strict"])
 def test_the_article_cache_is_saved_unless_an_article_has_an_error(
-        make_site, tmp_path: Path, failure: str) -> None:
+        make_site, tmp_path: Path, failure: str, background: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # The cache is saved once the articles are analysed, before pages are rendered: the
-    # articles' results do not depend on the theme or on --strict.
+    # articles' results do not depend on the theme or on --strict. A large table is
+    # written by a forked process, which the build waits for however it ends.
+    import digest.cache
+
+    monkeypatch.setattr(digest.cache, "BACKGROUND_ENTRIES", 10 if background else 10**9)
+    if background:  # a slow writer: the build must wait for it, not leave it running
+        write_table = digest.cache.BuildCache._write_table
+
+        def slow_write_table(self: digest.cache.BuildCache, key: bytes) -> None:
+            time.sleep(0.3)
+            write_table(self, key)
+
+        monkeypatch.setattr(digest.cache.BuildCache, "_write_table", slow_write_table)
     files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
              for i in range(60)}  # enough for worker processes
     files.update({f"content/articles/a{i}.yaml": MINIMAL_SITE["content/articles/talks.yaml"]
@@ -317,6 +337,8 @@ def test_the_article_cache_is_saved_unless_an_article_has_an_error(
     else:
         build(root, output=tmp_path / "out", jobs=2)
     assert cache.is_file()
+    articles = len(list((root / "content/articles").glob("*.md")))
+    assert len(digest.cache.BuildCache(root, "articles")._old) == articles >= 61
     (root / "content/articles/a0.md").write_text("---\ntitle: [unclosed\n---\n")
     cache.unlink()
     with pytest.raises(ContentError, match="YAML syntax error"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,53 @@ def test_a_damaged_record_and_those_after_it_are_ignored(tmp_path: Path, damage:
     journal.write_bytes(bytes(data))
     values = _values(tmp_path)
     assert (values["a1"], values["a2"], values["a3"]) == ("first record", "value 2", "value 3")
+
+
+def _big_table(root: Path, entries: int) -> BuildCache:
+    cache = BuildCache(root, "articles")
+    for i in range(entries):
+        cache.put(f"a{i}", f"h{i}", f"value {i}")
+    return cache
+
+
+def test_a_large_table_is_written_by_a_forked_process(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "BACKGROUND_ENTRIES", 10)
+    writers: list[int] = []
+    real_write = BuildCache._write_table
+
+    def write_table(self: BuildCache, key: bytes) -> None:
+        writers.append(os.getpid())  # in the writer: appended to its own copy only
+        real_write(self, key)
+
+    monkeypatch.setattr(BuildCache, "_write_table", write_table)
+    wait = _big_table(tmp_path, 12).save_started()
+    wait()
+    wait()  # waiting again is harmless
+    assert writers == []  # this process wrote nothing: its forked copy did
+    assert _values(tmp_path) == {f"a{i}": f"value {i}" for i in range(12)}
+
+    # Below the threshold, or asked not to, the table is written here and now.
+    _big_table(tmp_path / "small", 9).save_started()()
+    _big_table(tmp_path / "inline", 12).save_started(background=False)()
+    assert writers == [os.getpid(), os.getpid()]
+    assert len(_values(tmp_path / "small")) == 9 and len(_values(tmp_path / "inline")) == 12
+
+
+def test_a_failed_writer_process_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    import digest.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "BACKGROUND_ENTRIES", 10)
+
+    def broken(self: BuildCache, key: bytes) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(BuildCache, "_write_table", broken)
+    _big_table(tmp_path, 12).save_started()()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"could not save the cache {tmp_path / '.digest-cache/articles.pickle'}: its writer "
+        "process ended with exit code 1"]
+    assert not (tmp_path / ".digest-cache/articles.pickle").exists()
