@@ -248,10 +248,11 @@ class BuildCache:
         to wait for it. At 10,000 articles writing the table took a second between
         reading the articles and rendering the pages, with the page workers idle.
 
-        Forks only from a process running no other thread (a fork copies a lock another
-        thread holds, locked forever); the copy ignores Ctrl-C, so that a build
-        interrupted while it writes leaves no half-written file behind (the table is
-        written to a temporary file and renamed over the old one, as always)."""
+        Forks only on Linux (as the page workers do) and from a process running no other
+        thread (a fork copies a lock another thread holds, locked forever); the copy
+        ignores Ctrl-C, so that a build interrupted while it writes leaves no half-written
+        file behind (the table is written to a temporary file and renamed over the old
+        one, as always)."""
         if self._new == self._old:
             return _nothing
         try:
@@ -266,7 +267,7 @@ class BuildCache:
         if self._signature and journaled <= JOURNAL_SHARE * len(self._new):
             self._append(key, changed, removed)
             return _nothing
-        if (background and len(self._new) >= BACKGROUND_ENTRIES and hasattr(os, "fork")
+        if (background and len(self._new) >= BACKGROUND_ENTRIES and sys.platform == "linux"
                 and threading.active_count() == 1):
             return self._write_table_forked(key)
         self._write_table(key)
