@@ -31,7 +31,6 @@ _SCRIPT_UNSAFE = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-_SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 
 
 def script_safe_json(data: Any) -> str:
@@ -40,7 +39,13 @@ def script_safe_json(data: Any) -> str:
     JSON only has these characters inside strings, where the escapes mean the same.
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return _SCRIPT_UNSAFE_RE.sub(lambda m: _SCRIPT_UNSAFE[m.group()], text)
+    # One str.replace per character, where it occurs (no escape holds another such
+    # character): a regular expression tried every character, which took a third of
+    # the time of making an article page's JSON-LD.
+    for char, escaped in _SCRIPT_UNSAFE.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
 
 
 def script_element(data: Any) -> str:

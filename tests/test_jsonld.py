@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest import urls
 from digest.jsonld import (
@@ -247,6 +249,15 @@ def test_hostile_text_cannot_leave_the_script_element(demo: Analysis, links: url
     (graph,) = extract_jsonld(page)
     assert graph["@graph"][0]["headline"] == hostile
     assert json.loads(script_safe_json({"a": hostile})) == {"a": hostile}
+
+
+@given(st.recursive(st.text(alphabet=st.sampled_from("<>&\u2028\u2029\\\"u0a/ é")),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=8))
+def test_script_safe_json_escapes_every_unsafe_character(data: object) -> None:
+    text = script_safe_json(data)
+    assert not set("<>&\u2028\u2029") & set(text)
+    assert json.loads(text) == data
 
 
 def test_jsonld_elements_parse_back_to_the_graphs(demo: Analysis, links: urls.Urls) -> None:
