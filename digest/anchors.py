@@ -126,8 +126,8 @@ class _Segment:
         """Source offset of the boundary before decoded character `local`."""
         if local == len(self.decoded):
             return len(self.source)
-        if self.decoded == self.source:
-            return local
+        if local == 0 or self.decoded == self.source:
+            return local  # the first character decoded starts the source, entity or not
         if self._offsets is None:
             self._offsets = _decode(self.source)[1]
         return self._offsets[local]  # type: ignore[index]
@@ -158,8 +158,9 @@ def _parse_tag(token: str) -> tuple[str, str] | None:
 
 
 # Tag tokens repeat (<p>, </p>, <em>, ...): parsing each again was a fifth of building a
-# text model. Short ones are remembered; the memo is emptied when it grows past a size
-# no real article reaches, so odd HTML cannot make it grow without end.
+# text model. Short ones are remembered, for every article the process annotates; the
+# memo is emptied when it grows past _TAG_MEMO_LIMIT entries, so that a site of many
+# distinct short tags (or odd HTML) costs some parsing again, never memory without end.
 _TAG_MEMO: dict[str, tuple[str, str] | None] = {}
 _TAG_MEMO_LIMIT = 4096
 _TAG_MEMO_LONGEST = 48

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from digest.collector import fewer_collections
 from digest.config import load_config
 from digest.errors import ContentError, Problem
 from digest.incremental import inputs_fingerprint, manifest, updated_manifest
-from digest.interrupts import ctrl_c_ignored
+from digest.interrupts import ctrl_c_held, ctrl_c_ignored
 from digest.lock import build_lock
 from digest.sources import discover
 from digest.writer import StagedSite, check_output_dir
@@ -45,6 +46,13 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
     with build_lock(root), fewer_collections():
         return _build(root, base_url=base_url, output=output, drafts=drafts, strict=strict,
                       jobs=jobs, use_cache=use_cache)
+
+
+def _wait_for(waits: list[Callable[[], None]]) -> None:
+    """Call each (they are idempotent), with Ctrl-C held back until all have returned."""
+    with ctrl_c_held():
+        for wait in waits:
+            wait()
 
 
 def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: bool,
@@ -75,11 +83,14 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
 
     compiled = load_compiled(config.root) if use_cache else {}
 
-    # A large cache of the articles is written by another process while pages render.
-    analysis = pipeline.analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
-                               use_cache=use_cache, background_save=True)
-    del sources  # every article's text: not needed past the analysis
+    # A large cache of the articles is written by another process while pages render;
+    # the build waits for it whatever happens (a Ctrl-C meanwhile comes after the wait).
+    cache_writers: list[Callable[[], None]] = []
     try:
+        analysis = pipeline.analyse_sources(config, sources, problems, drafts=drafts,
+                                            jobs=jobs, use_cache=use_cache,
+                                            background_waits=cache_writers)
+        del sources  # every article's text: not needed past the analysis
         if analysis.errors or (strict and analysis.warnings):
             raise ContentError(analysis.problems)
         before: dict[str, tuple[str, str]] | None = previous["files"] if previous else None
@@ -92,12 +103,13 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                          # Keys are made on every build, so that the next one can reuse.
                          reuse=(lambda fp: PageMemo(fp, before or {})) if state else None,
                          writer=site, feed_bodies=feed_bodies)
+            _wait_for(cache_writers)
         except BaseException:
             with ctrl_c_ignored():  # a second Ctrl-C must not leave half a staging folder
                 site.discard()
             raise
     finally:
-        analysis.cache_saved()
+        _wait_for(cache_writers)
     count = site.commit(None if site.update
                         else lambda staging: index_site(staging, analysis.config))
     if state is not None:

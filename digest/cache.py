@@ -21,6 +21,7 @@ is used only when its inputs hash matches.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -37,6 +38,7 @@ from typing import Any, BinaryIO
 
 from digest import __version__
 from digest.collector import plain_data_arriving
+from digest.interrupts import ctrl_c_held
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".digest-cache"
@@ -44,7 +46,7 @@ FORMAT = 10
 # The table is rewritten whole once its journal holds this share of its entries.
 JOURNAL_SHARE = 0.25
 _RECORD_HEAD = 32 + 8  # HMAC-SHA256, then the payload's length
-# A table of at least this many entries is written by a forked process (`save_started`).
+# A table of at least this many entries may be written by a forked process (`save`).
 BACKGROUND_ENTRIES = 1000
 _HEADER = f"digest-cache {FORMAT} {__version__} py{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -111,10 +113,6 @@ def texts_hash(parts: Iterable[str]) -> str:
     else:
         joined = "len\0" + "".join([f"{len(part)}:{part}" for part in texts])
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_HEX]
-
-
-def _nothing() -> None:
-    """Nothing to wait for."""
 
 
 class BuildCache:
@@ -237,67 +235,94 @@ class BuildCache:
     def put(self, key: str, inputs_hash: str, value: Any) -> None:
         self._new[key] = (inputs_hash, value)
 
-    def save(self) -> None:
+    def save(self, background_waits: list[Callable[[], None]] | None = None) -> None:
         """Keep the entries used by this build (others are dropped): appended to the
-        journal when they are few, else the whole table written atomically."""
-        self.save_started(background=False)()
+        journal when they are few, else the whole table written atomically.
 
-    def save_started(self, background: bool = True) -> Callable[[], None]:
-        """`save`, except that a whole table of BACKGROUND_ENTRIES or more is written by
-        a forked copy of this process while this one goes on; call the function returned
-        to wait for it. At 10,000 articles writing the table took a second between
-        reading the articles and rendering the pages, with the page workers idle.
-
-        Forks only on Linux (as the page workers do) and from a process running no other
-        thread (a fork copies a lock another thread holds, locked forever); the copy
-        ignores Ctrl-C, so that a build interrupted while it writes leaves no half-written
-        file behind (the table is written to a temporary file and renamed over the old
-        one, as always)."""
+        Given `background_waits`, a table of BACKGROUND_ENTRIES or more is written by a
+        forked copy of this process while this one goes on (at 10,000 articles writing
+        the table took a second between reading the articles and rendering the pages,
+        with the page workers idle), and the function that waits for the copy, and then
+        reports what it could not write, is appended to the list. The caller must call
+        every function in it, whatever happens, and may call each more than once."""
         if self._new == self._old:
-            return _nothing
+            return
         try:
             key = _user_key()
         except OSError as exc:
             log.warning("cannot save the build cache (%s)", exc)
-            return _nothing
+            return
         old = self._old
         changed = {name: entry for name, entry in self._new.items() if old.get(name) is not entry}
         removed = [name for name in old if name not in self._new]
         journaled = self._journaled + len(changed) + len(removed)
         if self._signature and journaled <= JOURNAL_SHARE * len(self._new):
             self._append(key, changed, removed)
-            return _nothing
-        if (background and len(self._new) >= BACKGROUND_ENTRIES and sys.platform == "linux"
-                and threading.active_count() == 1):
-            return self._write_table_forked(key)
-        self._write_table(key)
-        return _nothing
+        elif (background_waits is None or len(self._new) < BACKGROUND_ENTRIES
+              or not self._write_table_forked(key, background_waits)):
+            self._report(self._write_table(key))
 
-    def _write_table_forked(self, key: bytes) -> Callable[[], None]:
-        pid = os.fork()
-        if pid == 0:  # the copy: write, then leave at once (no exit handlers, no flushes)
-            code = 1
+    def _write_table_forked(self, key: bytes, waits: list[Callable[[], None]]) -> bool:
+        """Start writing the table in a forked copy of this process; False when it could
+        not be forked (then nothing was started).
+
+        Forks only on Linux, as the page workers are forked, and only from a process
+        running no other thread (a fork copies a lock another thread holds, locked for
+        ever). Ctrl-C is held from before the fork until the wait is in `waits`, so a
+        press cannot leave the copy unwaited for; the copy ignores it, and keeps
+        writing when the build stops."""
+        if sys.platform != "linux" or threading.active_count() != 1:
+            return False
+        with ctrl_c_held():
             try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                self._write_table(key)  # reports a failure to write as ever
-                code = 0
-            except BaseException as exc:  # noqa: BLE001 - say why, then exit all the same
-                log.warning("could not save the cache %s: %s", self.path, exc)
-            finally:
-                os._exit(code)
+                reader, writer = os.pipe()
+            except OSError:
+                return False
+            try:
+                pid = os.fork()
+            except OSError:  # no process to spare (a pids limit, memory): write it here
+                os.close(reader)
+                os.close(writer)
+                return False
+            if pid == 0:  # the copy: never returns; no exit handlers, no buffers flushed
+                code, problem = 1, None
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a press pending: dropped
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                    os.close(reader)
+                    problem = self._write_table(key)
+                    code = 0
+                except BaseException as exc:  # noqa: BLE001 - told to the build, below
+                    problem = f"could not save the cache {self.path}: {exc!r}"
+                finally:
+                    try:  # the problem goes to the build's process, which reports it
+                        if problem:
+                            os.write(writer, problem.encode("utf-8", "replace")[:4000])
+                    finally:
+                        os._exit(code)
+            os.close(writer)
+            waits.append(functools.partial(self._wait_for_writer, pid, reader, []))
+        return True
 
-        waited: list[int] = []
-
-        def wait() -> None:
-            if waited:
-                return
+    def _wait_for_writer(self, pid: int, reader: int, done: list[bool]) -> None:
+        if done:
+            return
+        done.append(True)
+        with os.fdopen(reader, "rb") as pipe:
+            problem = pipe.read().decode("utf-8", "replace")  # until the copy ends
+        try:
             _, status = os.waitpid(pid, 0)
-            waited.append(status)
-            if status != 0:
-                log.warning("could not save the cache %s: its writer process ended with "
-                            "exit code %d", self.path, os.waitstatus_to_exitcode(status))
+        except ChildProcessError:  # reaped already (SIGCHLD ignored): its status is lost
+            status = 0
+        if not problem and status != 0:
+            problem = (f"could not save the cache {self.path}: its writer process ended "
+                       f"with exit code {os.waitstatus_to_exitcode(status)}")
+        self._report(problem)
 
-        return wait
+    @staticmethod
+    def _report(problem: str | None) -> None:
+        if problem:
+            log.warning("%s", problem)
 
     def _append(self, key: bytes, changed: dict[str, tuple[str, Any]], removed: list[str]
                 ) -> None:
@@ -311,10 +336,12 @@ class BuildCache:
         except OSError as exc:
             log.warning("could not save the cache %s: %s", self.journal, exc)
 
-    def _write_table(self, key: bytes) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
+    def _write_table(self, key: bytes) -> str | None:
+        """Write the whole table atomically; what went wrong, or None."""
+        tmp = None
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(bytes(32))  # the signature's place, filled in below
                 signing = _SigningFile(handle, key)
@@ -326,5 +353,7 @@ class BuildCache:
             # Its records are bound to the table just replaced: useless from now on.
             self.journal.unlink(missing_ok=True)
         except OSError as exc:
-            log.warning("could not save the cache %s: %s", self.path, exc)
-            Path(tmp).unlink(missing_ok=True)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            return f"could not save the cache {self.path}: {exc}"
+        return None

@@ -3,7 +3,9 @@
 Two builds of one site at once would race on the cache and on the output folder's
 swap (one could remove the other's staging folder, or put an old site back). The lock
 is an `flock`, so the kernel releases it when its holder exits, however it exits: a
-killed build never leaves a stale lock behind. The file holds the holder's pid, only
+killed build never leaves a stale lock behind. A process forked by the build (the
+writer of a large cache, `cache.BuildCache.save`) shares the lock until it ends too:
+the build waits for it, and a killed build's writer finishes its file and exits. The file holds the holder's pid, only
 to name it in the message a waiting build prints.
 """
 

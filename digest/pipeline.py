@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -54,8 +54,6 @@ class Analysis:
     # What each article page is made from, for page reuse (see render.article_page_key).
     article_keys: dict[str, str] = field(default_factory=dict)
     registries_key: str = ""
-    # Waits until the articles' cache is written (`analyse_sources(background_save=True)`).
-    cache_saved: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -79,11 +77,11 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
                     drafts: bool, jobs: int, use_cache: bool,
                     cache: BuildCache | None = None,
                     merge_memo: MergeMemo | None = None,
-                    background_save: bool = False) -> Analysis:
+                    background_waits: list[Callable[[], None]] | None = None) -> Analysis:
     """`analyse` for sources already read; `cache` replaces the one in .digest-cache/;
     `merge_memo` keeps the merged chronology (validate.merge_chronology). With
-    `background_save` a large cache table is written by another process while the
-    caller goes on: it must call the analysis's `cache_saved` before it ends."""
+    `background_waits`, a large cache may be written by another process while the caller
+    goes on (see BuildCache.save): the caller must call what is added to the list."""
     topics, people = load_registries(sources, problems)
     persistent = cache is None
     if cache is None and use_cache:
@@ -103,9 +101,9 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
                         registries)
     if cache is not None and not analysis.errors:
         if persistent:
-            saved = cache.save_started(background=background_save and jobs > 1)
-            return replace(analysis, cache_saved=saved)
-        cache.roll()
+            cache.save(background_waits if jobs > 1 else None)
+        else:
+            cache.roll()
     return analysis
 
 

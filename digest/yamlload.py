@@ -375,9 +375,11 @@ class _Builder:
                 raise self._error(node, f"invalid {self._tag(node)} value: {exc.problem}",
                                   "fix the value or remove the tag", "yaml-tag") from None
             raise self._tag_error(node) from None
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, LookupError, AttributeError):
             # `2019-13-45` looks like a timestamp but is no date; keep the text so the
-            # validator can report it as an invalid date at this mark.
+            # validator can report it as an invalid date at this mark. PyYAML's
+            # constructors fail in other ways on some explicitly tagged values
+            # (`!!int ''`, `!!bool ''`, `!!timestamp '2020-01-01 25:00'`): those too.
             return str(node.value)
         if isinstance(value, str) and _SURROGATE_RE.search(value):
             # Only the pure-Python parser lets "\ud83d" escapes through; unpaired, they

@@ -313,9 +313,9 @@ def test_the_article_cache_is_saved_unless_an_article_has_an_error(
     if background:  # a slow writer: the build must wait for it, not leave it running
         write_table = digest.cache.BuildCache._write_table
 
-        def slow_write_table(self: digest.cache.BuildCache, key: bytes) -> None:
+        def slow_write_table(self: digest.cache.BuildCache, key: bytes) -> str | None:
             time.sleep(0.3)
-            write_table(self, key)
+            return write_table(self, key)
 
         monkeypatch.setattr(digest.cache.BuildCache, "_write_table", slow_write_table)
     files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -101,44 +104,118 @@ def _big_table(root: Path, entries: int) -> BuildCache:
     return cache
 
 
-def test_a_large_table_is_written_by_a_forked_process(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def forked_over_ten(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Tables of ten or more entries go to a forked writer; the pids that ran
+    `_write_table` in this process are listed (a forked writer appends to its copy)."""
     import digest.cache as cache_module
 
     monkeypatch.setattr(cache_module, "BACKGROUND_ENTRIES", 10)
-    writers: list[int] = []
+    here: list[int] = []
     real_write = BuildCache._write_table
 
-    def write_table(self: BuildCache, key: bytes) -> None:
-        writers.append(os.getpid())  # in the writer: appended to its own copy only
-        real_write(self, key)
+    def write_table(self: BuildCache, key: bytes) -> str | None:
+        here.append(os.getpid())
+        return real_write(self, key)
 
     monkeypatch.setattr(BuildCache, "_write_table", write_table)
-    wait = _big_table(tmp_path, 12).save_started()
-    wait()
-    wait()  # waiting again is harmless
-    assert writers == []  # this process wrote nothing: its forked copy did
-    assert _values(tmp_path) == {f"a{i}": f"value {i}" for i in range(12)}
+    return here
 
-    # Below the threshold, or asked not to, the table is written here and now.
-    _big_table(tmp_path / "small", 9).save_started()()
-    _big_table(tmp_path / "inline", 12).save_started(background=False)()
-    assert writers == [os.getpid(), os.getpid()]
+
+def test_a_large_table_is_written_by_a_forked_process(tmp_path: Path,
+                                                      forked_over_ten: list[int]) -> None:
+    waits: list = []
+    _big_table(tmp_path, 12).save(waits)
+    assert len(waits) == 1
+    waits[0]()
+    waits[0]()  # waiting again is harmless
+    assert forked_over_ten == []  # this process wrote nothing: its forked copy did
+    assert _values(tmp_path) == {f"a{i}": f"value {i}" for i in range(12)}
+    # Below the threshold, or with nowhere to put the wait, it is written here and now.
+    small: list = []
+    _big_table(tmp_path / "small", 9).save(small)
+    _big_table(tmp_path / "inline", 12).save()
+    assert small == [] and forked_over_ten == [os.getpid(), os.getpid()]
     assert len(_values(tmp_path / "small")) == 9 and len(_values(tmp_path / "inline")) == 12
 
 
-def test_a_failed_writer_process_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             caplog: pytest.LogCaptureFixture) -> None:
-    import digest.cache as cache_module
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
 
-    monkeypatch.setattr(cache_module, "BACKGROUND_ENTRIES", 10)
 
-    def broken(self: BuildCache, key: bytes) -> None:
+def test_what_the_writer_could_not_do_is_reported_by_the_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked_over_ten: list[int],
+        caplog: pytest.LogCaptureFixture) -> None:
+    table = tmp_path / ".digest-cache/articles.pickle"
+
+    def failing(self: BuildCache, key: bytes) -> str | None:
+        return f"could not save the cache {self.path}: [Errno 28] No space left on device"
+
+    def crashing(self: BuildCache, key: bytes) -> str | None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(BuildCache, "_write_table", broken)
-    _big_table(tmp_path, 12).save_started()()
-    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
-        f"could not save the cache {tmp_path / '.digest-cache/articles.pickle'}: its writer "
-        "process ended with exit code 1"]
-    assert not (tmp_path / ".digest-cache/articles.pickle").exists()
+    def killed(self: BuildCache, key: bytes) -> str | None:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return None
+
+    expected = {
+        failing: f"could not save the cache {table}: [Errno 28] No space left on device",
+        crashing: f"could not save the cache {table}: RuntimeError('disk on fire')",
+        killed: f"could not save the cache {table}: its writer process ended with exit "
+                "code -9",
+    }
+    for write_table, message in expected.items():
+        monkeypatch.setattr(BuildCache, "_write_table", write_table)
+        caplog.clear()
+        waits: list = []
+        _big_table(tmp_path, 12).save(waits)
+        assert len(waits) == 1 and _warnings(caplog) == []
+        waits[0]()
+        assert _warnings(caplog) == [message]
+    assert not table.exists()
+
+
+def test_without_a_fork_the_table_is_written_here(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  forked_over_ten: list[int]) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    waits: list = []
+    _big_table(tmp_path, 12).save(waits)
+    assert waits == [] and forked_over_ten == [os.getpid()]
+    assert len(_values(tmp_path)) == 12
+
+
+def test_a_writer_reaped_by_someone_else_is_no_error(tmp_path: Path,
+                                                     forked_over_ten: list[int]) -> None:
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reap themselves
+    try:
+        waits: list = []
+        _big_table(tmp_path, 12).save(waits)
+        waits[0]()
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert len(_values(tmp_path)) == 12
+
+
+def test_ctrl_c_while_waiting_comes_after_the_writer_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked_over_ten: list[int]) -> None:
+    from digest.build import _wait_for
+
+    real_write = BuildCache._write_table
+
+    def slow(self: BuildCache, key: bytes) -> str | None:
+        time.sleep(0.5)
+        return real_write(self, key)
+
+    monkeypatch.setattr(BuildCache, "_write_table", slow)
+    waits: list = []
+    _big_table(tmp_path, 12).save(waits)
+    timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        _wait_for(waits)
+    timer.join()
+    assert len(_values(tmp_path)) == 12  # written before the KeyboardInterrupt came

@@ -595,3 +595,13 @@ def test_errors_are_digest_errors() -> None:
     """What the loaders raise is something the CLI prints, not a traceback."""
     assert issubclass(ContentError, click.ClickException)
     assert issubclass(DigestError, click.ClickException)
+
+
+@pytest.mark.parametrize("value", ["!!int ''", "!!float ''", "!!int '-'", "!!bool ''",
+                                   "!!timestamp ''", "!!timestamp '2020-01-01 25:00'"])
+def test_explicitly_tagged_nonsense_is_kept_as_text(value: str) -> None:
+    # PyYAML's constructors raise IndexError, KeyError or AttributeError on these: the
+    # text is kept for the validator to report, as for `2019-13-45`.
+    loaded = parse_yaml(f"count: {value}\n", "content/x.yaml")
+    assert loaded.data == {"count": value.split(" ", 1)[1].strip("'")}
+    assert loaded.mark(("count",)) == Mark(1, 8)
