@@ -5,8 +5,8 @@ swap (one could remove the other's staging folder, or put an old site back). The
 is an `flock`, so the kernel releases it when its holder exits, however it exits: a
 killed build never leaves a stale lock behind. A process forked by the build (the
 writer of a large cache, `cache.BuildCache.save`) shares the lock until it ends too:
-the build waits for it, and a killed build's writer finishes its file and exits. The file holds the holder's pid, only
-to name it in the message a waiting build prints.
+the build waits for it, and a killed build's writer finishes its file and exits. The
+file holds the holder's pid, only to name it in the message a waiting build prints.
 """
 
 from __future__ import annotations
