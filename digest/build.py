@@ -49,10 +49,18 @@ def build(root: Path, *, base_url: str | None = None, output: Path | None = None
 
 
 def _wait_for(waits: list[Callable[[], None]]) -> None:
-    """Call each (they are idempotent), with Ctrl-C held back until all have returned."""
-    with ctrl_c_held():
-        for wait in waits:
-            wait()
+    """Call each (they may be called again), with Ctrl-C held back until all have
+    returned. A press that comes as the hold begins, or before it, is raised only after
+    they have been called (with Ctrl-C ignored then)."""
+    try:
+        with ctrl_c_held():
+            for wait in waits:
+                wait()
+    except KeyboardInterrupt:
+        with ctrl_c_ignored():
+            for wait in waits:
+                wait()
+        raise
 
 
 def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: bool,

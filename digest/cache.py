@@ -301,19 +301,25 @@ class BuildCache:
                     finally:
                         os._exit(code)
             os.close(writer)
-            waits.append(functools.partial(self._wait_for_writer, pid, reader, []))
+            waits.append(functools.partial(self._wait_for_writer, pid, reader, {}))
         return True
 
-    def _wait_for_writer(self, pid: int, reader: int, done: list[bool]) -> None:
-        if done:
+    def _wait_for_writer(self, pid: int, reader: int, state: dict[str, Any]) -> None:
+        # `state` records each step done, so that a call cut short (by a KeyboardInterrupt
+        # from another thread's signal) is finished by the next call.
+        if "message" not in state:
+            with os.fdopen(reader, "rb", closefd=False) as pipe:
+                message = pipe.read().decode("utf-8", "replace")  # until the copy ends
+            os.close(reader)
+            state["message"] = message
+        if "status" in state:
             return
-        done.append(True)
-        with os.fdopen(reader, "rb") as pipe:
-            problem = pipe.read().decode("utf-8", "replace")  # until the copy ends
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:  # reaped already (SIGCHLD ignored): its status is lost
             status = 0
+        state["status"] = status
+        problem = state["message"]
         if not problem and status != 0:
             problem = (f"could not save the cache {self.path}: its writer process ended "
                        f"with exit code {os.waitstatus_to_exitcode(status)}")
@@ -350,10 +356,12 @@ class BuildCache:
                 handle.seek(0)
                 handle.write(signing.mac.digest())
             os.replace(tmp, self.path)
+            tmp = None
             # Its records are bound to the table just replaced: useless from now on.
             self.journal.unlink(missing_ok=True)
         except OSError as exc:
+            return f"could not save the cache {self.path}: {exc}"
+        finally:  # whatever stopped it (Ctrl-C too): no temporary file is left behind
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
-            return f"could not save the cache {self.path}: {exc}"
         return None

@@ -380,6 +380,9 @@ class _Builder:
             # validator can report it as an invalid date at this mark. PyYAML's
             # constructors fail in other ways on some explicitly tagged values
             # (`!!int ''`, `!!bool ''`, `!!timestamp '2020-01-01 25:00'`): those too.
+            # PyYAML still counts the node as being constructed: an alias to it would
+            # be reported as a recursive node.
+            self.loader.recursive_objects.pop(node, None)
             return str(node.value)
         if isinstance(value, str) and _SURROGATE_RE.search(value):
             # Only the pure-Python parser lets "\ud83d" escapes through; unpaired, they

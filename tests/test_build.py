@@ -299,6 +299,42 @@ def test_compiled_templates_are_kept_in_the_build_cache(make_site, tmp_path: Pat
     assert templates._BYTECODE.compiled == compiled + 1  # the new template is compiled
 
 
+def test_ctrl_c_while_the_cache_writer_works_stops_the_build_cleanly(
+        make_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The forked writer of the articles' cache takes its time, then presses Ctrl-C for
+    # the build, which by then (most likely) has rendered the site and waits for it:
+    # the build stops, after the writer is done, with no staging folder left and the
+    # site from before untouched.
+    import signal
+
+    import digest.cache
+
+    files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
+             for i in range(60)}
+    files.update({f"content/articles/a{i}.yaml": MINIMAL_SITE["content/articles/talks.yaml"]
+                  for i in range(60)})
+    root = make_site(files)
+    out = tmp_path / "out"
+    build(root, output=out, jobs=2, use_cache=False)
+    before = _tree(out)
+    monkeypatch.setattr(digest.cache, "BACKGROUND_ENTRIES", 10)
+    write_table = digest.cache.BuildCache._write_table
+
+    def pressing_write_table(self: digest.cache.BuildCache, key: bytes) -> str | None:
+        time.sleep(1.0)
+        os.kill(os.getppid(), signal.SIGINT)
+        time.sleep(0.3)
+        return write_table(self, key)
+
+    monkeypatch.setattr(digest.cache.BuildCache, "_write_table", pressing_write_table)
+    with pytest.raises(KeyboardInterrupt):
+        build(root, output=out, jobs=2)
+    assert [p.name for p in tmp_path.iterdir()
+            if p.name.startswith((".digest-staging", ".digest-old"))] == []
+    assert _tree(out) == before
+    assert len(digest.cache.BuildCache(root, "articles")._old) == 61  # written in full
+
+
 @pytest.mark.parametrize("background", [False, True], ids=["written here", "forked writer"])
 @pytest.mark.parametrize("failure", ["none", "article.html", "home.html", "strict"])
 def test_the_article_cache_is_saved_unless_an_article_has_an_error(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,22 +200,96 @@ def test_a_writer_reaped_by_someone_else_is_no_error(tmp_path: Path,
     assert len(_values(tmp_path)) == 12
 
 
+def _slow_writer(monkeypatch: pytest.MonkeyPatch, before: Any) -> None:
+    """`_write_table` calls `before()` (in the writer), sleeps, then writes."""
+    real_write = BuildCache._write_table
+
+    def slow(self: BuildCache, key: bytes) -> str | None:
+        before()
+        time.sleep(0.3)
+        return real_write(self, key)
+
+    monkeypatch.setattr(BuildCache, "_write_table", slow)
+
+
 def test_ctrl_c_while_waiting_comes_after_the_writer_ends(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked_over_ten: list[int]) -> None:
     from digest.build import _wait_for
 
-    real_write = BuildCache._write_table
-
-    def slow(self: BuildCache, key: bytes) -> str | None:
-        time.sleep(0.5)
-        return real_write(self, key)
-
-    monkeypatch.setattr(BuildCache, "_write_table", slow)
+    # The writer presses Ctrl-C for the build (this process) as soon as it starts.
+    _slow_writer(monkeypatch, lambda: os.kill(os.getppid(), signal.SIGINT))
     waits: list = []
     _big_table(tmp_path, 12).save(waits)
-    timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
     with pytest.raises(KeyboardInterrupt):
         _wait_for(waits)
-    timer.join()
     assert len(_values(tmp_path)) == 12  # written before the KeyboardInterrupt came
+
+
+def test_the_writer_ignores_ctrl_c(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   forked_over_ten: list[int],
+                                   caplog: pytest.LogCaptureFixture) -> None:
+    _slow_writer(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGINT))
+    waits: list = []
+    _big_table(tmp_path, 12).save(waits)
+    waits[0]()
+    assert _warnings(caplog) == [] and len(_values(tmp_path)) == 12
+
+
+def test_ctrl_c_just_after_the_fork_leaves_the_writer_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked_over_ten: list[int]) -> None:
+    real_fork = os.fork
+
+    def fork_then_ctrl_c() -> int:
+        pid = real_fork()
+        if pid:
+            os.kill(os.getpid(), signal.SIGINT)  # the press reaches the build at once
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_then_ctrl_c)
+    waits: list = []
+    with pytest.raises(KeyboardInterrupt):
+        _big_table(tmp_path, 12).save(waits)
+    assert len(waits) == 1  # registered before the KeyboardInterrupt
+    waits[0]()
+    assert len(_values(tmp_path)) == 12
+
+
+def test_a_press_as_the_wait_begins_still_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    from digest import build as build_module
+
+    @contextlib.contextmanager
+    def pressed_on_entry() -> Any:
+        raise KeyboardInterrupt
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(build_module, "ctrl_c_held", pressed_on_entry)
+    called: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        build_module._wait_for([lambda: called.append(1), lambda: called.append(2)])
+    assert called == [1, 2]
+
+
+def test_an_unwritable_cache_folder_is_reported_not_raised(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / ".digest-cache").write_text("a file where the folder should be")
+    cache = _big_table(tmp_path, 3)  # (its loading warns that it cannot read the table)
+    caplog.clear()
+    cache.save()
+    assert _warnings(caplog) == [
+        f"could not save the cache {tmp_path / '.digest-cache/articles.pickle'}: "
+        f"[Errno 17] File exists: '{tmp_path / '.digest-cache'}'"]
+
+
+def test_an_interrupted_write_leaves_no_temporary_file(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.cache as cache_module
+
+    def interrupted(self: object, data: bytes) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache_module._SigningFile, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _big_table(tmp_path, 3).save()
+    assert [p.name for p in (tmp_path / ".digest-cache").iterdir()] == []

@@ -605,3 +605,12 @@ def test_explicitly_tagged_nonsense_is_kept_as_text(value: str) -> None:
     loaded = parse_yaml(f"count: {value}\n", "content/x.yaml")
     assert loaded.data == {"count": value.split(" ", 1)[1].strip("'")}
     assert loaded.mark(("count",)) == Mark(1, 8)
+
+
+@pytest.mark.parametrize("value", ["!!int ''", "2019-13-45"])
+def test_an_alias_of_unreadable_text_is_the_same_text(value: str) -> None:
+    # PyYAML still counted the failed node as being made: the alias was reported as a
+    # recursive node.
+    loaded = parse_yaml(f"a: &x {value}\nb: *x\n", "content/x.yaml")
+    text = value.split(" ", 1)[-1].strip("'")
+    assert loaded.data == {"a": text, "b": text}
