@@ -257,9 +257,9 @@ def feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.U
     Made when a feed first shows the article (most articles are in no feed), then
     remembered by the identity of the frozen annotated article for the other feeds
     that show it and for `digest serve`'s next rebuilds, like `_atom_entry`."""
-    found = _FEED_BODIES.get((id(annotated), allow_html, links.base_url))
-    if found is not None and found[0] is annotated:
-        return found[1]
+    known = _remembered(annotated, allow_html, links)
+    if known is not None:
+        return known
     html = absolute_feed_html(feed_body_html(annotated, allow_html), annotated.body_html,
                               links.absolute(urls.article_rel(annotated.article.slug)))
     remember_feed_entry_html(annotated, allow_html, links, html)
@@ -269,8 +269,13 @@ def feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.U
 def knows_feed_entry_html(annotated: AnnotatedArticle, allow_html: bool,
                           links: urls.Urls) -> bool:
     """Whether `feed_entry_html` has the body of `annotated` already."""
+    return _remembered(annotated, allow_html, links) is not None
+
+
+def _remembered(annotated: AnnotatedArticle, allow_html: bool, links: urls.Urls) -> str | None:
+    # Keyed by identity: the entry holds the article, so its id is not reused meanwhile.
     found = _FEED_BODIES.get((id(annotated), allow_html, links.base_url))
-    return found is not None and found[0] is annotated
+    return found[1] if found is not None and found[0] is annotated else None
 
 
 def remember_feed_entry_html(annotated: AnnotatedArticle, allow_html: bool, links: urls.Urls,

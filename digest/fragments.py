@@ -47,10 +47,7 @@ class FragmentMemo:
             key += (-1, *(id(part) for item in sorted(kwargs.items()) for part in item))
         found = self._done.get(key)
         if found is None:
-            found = self._before.pop(key, None) if self._before else None
-            if found is None:
-                found = self._render(macro, args, kwargs)
-            self._done[key] = found
+            found = self._missing(key, macro, args, kwargs)
         return found[1]
 
     def each(self, macro: Any, items: Iterable[object], *args: object) -> markupsafe.Markup:
@@ -60,25 +57,31 @@ class FragmentMemo:
         then escaping its result) cost more than finding the fragment, and the topic
         pages alone ask for 125,000 of them at 10,000 articles. Shares its entries
         with `__call__` (the same key for the same arguments)."""
-        done, before = self._done, self._before
+        done = self._done
         macro_id, tail = id(macro), tuple(map(id, args))
         parts = []
         for item in items:
             key = (macro_id, id(item), *tail)
             found = done.get(key)
             if found is None:
-                found = before.pop(key, None) if before else None
-                if found is None:
-                    found = self._render(macro, (item, *args), {})
-                done[key] = found
+                found = self._missing(key, macro, (item, *args), {})
             parts.append(found[1])
         return markupsafe.Markup("".join(parts))
+
+    def _missing(self, key: tuple[int, ...], macro: Any, args: tuple[object, ...],
+                 kwargs: dict[str, object]) -> tuple[tuple[object, ...], Any]:
+        """A fragment not asked for yet in this build: the last build's, else rendered."""
+        found = self._before.pop(key, None) if self._before else None
+        if found is None:
+            found = self._render(macro, args, kwargs)
+        self._done[key] = found
+        return found
 
     @staticmethod
     def _render(macro: Any, args: tuple[object, ...], kwargs: dict[str, object]
                 ) -> tuple[tuple[object, ...], Any]:
-        """A fragment not found: rendered, and kept with its arguments (so that their
-        identities stay taken while the entry lives). The only place one is rendered."""
+        """A fragment rendered, and kept with its arguments (so that their identities
+        stay taken while the entry lives). The only place one is rendered."""
         return (macro, args, kwargs), macro(*args, **kwargs)
 
     def __len__(self) -> int:
