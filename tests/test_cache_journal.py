@@ -214,14 +214,34 @@ def _slow_writer(monkeypatch: pytest.MonkeyPatch, before: Any) -> None:
 
 def test_ctrl_c_while_waiting_comes_after_the_writer_ends(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked_over_ten: list[int]) -> None:
-    from digest.build import _wait_for
+    import contextlib
 
-    # The writer presses Ctrl-C for the build (this process) as soon as it starts.
-    _slow_writer(monkeypatch, lambda: os.kill(os.getppid(), signal.SIGINT))
+    from digest import build as build_module
+
+    # The writer presses Ctrl-C for the build (this process) once the build waits for
+    # it: pressed earlier, the KeyboardInterrupt would stop this test (and pytest) before
+    # `pytest.raises`, as it stops a build before its wait.
+    waiting = tmp_path / "waiting"
+    real_held = build_module.ctrl_c_held
+
+    @contextlib.contextmanager
+    def held_then_told() -> Any:
+        with real_held():
+            waiting.touch()
+            yield
+
+    def press_once_waited_for() -> None:
+        deadline = time.monotonic() + 60
+        while not waiting.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getppid(), signal.SIGINT)
+
+    monkeypatch.setattr(build_module, "ctrl_c_held", held_then_told)
+    _slow_writer(monkeypatch, press_once_waited_for)
     waits: list = []
     _big_table(tmp_path, 12).save(waits)
     with pytest.raises(KeyboardInterrupt):
-        _wait_for(waits)
+        build_module._wait_for(waits)
     assert len(_values(tmp_path)) == 12  # written before the KeyboardInterrupt came
 
 
