@@ -23,6 +23,7 @@ from digest.errors import ContentError, Problem
 from digest.incremental import inputs_fingerprint, manifest, updated_manifest
 from digest.interrupts import ctrl_c_held, ctrl_c_ignored
 from digest.lock import build_lock
+from digest.sourceindex import SourceIndex
 from digest.sources import discover
 from digest.writer import StagedSite, check_output_dir
 
@@ -69,7 +70,11 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     config = load_config(root, base_url)
     target = Path(os.path.abspath(output)) if output else config.output_dir
     check_output_dir(target, config.root)
-    sources, problems = discover(config)
+    # Articles and sidecars whose stat is unchanged since a build read them are not read.
+    index = SourceIndex(config.root) if use_cache else None
+    sources, problems = discover(config, index=index)
+    if index is not None:
+        index.save()
     state = BuildCache(config.root, "output") if use_cache else None
     inputs = inputs_fingerprint(config, sources, (drafts, strict, str(target)))
     # What the previous build wrote, trusted only while the live site is untouched.

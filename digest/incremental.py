@@ -31,7 +31,7 @@ def inputs_fingerprint(config: SiteConfig, sources: SourceSet, options: object) 
     for source in (*sources.articles, *sources.sidecars.values(), sources.topics,
                    sources.people, *sources.pages, *sources.editions):
         if source is not None:
-            parts += [source.src_rel, source.data]
+            parts += [source.src_rel, source.digest]
     for folder in (*theme.template_dirs, *theme.static_dirs):
         for path in sorted(folder.rglob("*")):
             if path.is_file():

@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 import threading
-import weakref
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -24,12 +23,20 @@ from digest.articles import ArticleResult, process_article
 from digest.cache import BuildCache, content_hash
 from digest.collector import plain_data_arriving, set_aside
 from digest.config import SiteConfig
+from digest.errors import Problem
 from digest.interrupts import ctrl_c_held, ctrl_c_ignored
 from digest.markdown import engine_name
 from digest.model import Person
 from digest.progress import Progress
 from digest.render import SiteRenderer
-from digest.sources import SourceSet, SourceText, stem_of
+from digest.sources import (
+    Source,
+    SourceSet,
+    SourceText,
+    UnreadSource,
+    read_unread,
+    stem_of,
+)
 from digest.writer import OutputFile
 
 PARALLEL_THRESHOLD = 48
@@ -98,38 +105,25 @@ def default_jobs() -> int:
         os.cpu_count() or 1)
 
 
-_KEYS: dict[tuple[int, int], tuple[object, ...]] = {}
-
-
-def _input_key(common: str, source: SourceText, sidecar: SourceText | None) -> str:
-    """The hash of an article's inputs: its two files and `common` (the hash of the
-    settings and the people registry, made once per build rather than hashed into
-    every article's key). `digest serve` hands over the same SourceText objects while
-    files are unchanged, so the key is remembered by their identity (checked through
-    weak references, so a reused id is noticed and nothing is kept alive)."""
-    ident = (id(source), id(sidecar))
-    known = _KEYS.get(ident)
-    if (known is not None and known[0]() is source
-            and (known[1]() if known[1] is not None else None) is sidecar
-            and known[2] == common):
-        return known[3]  # type: ignore[return-value]
-    key = content_hash(common, source.data, sidecar.src_rel if sidecar else "",
-                       sidecar.data if sidecar else b"")
-    if len(_KEYS) > 200_000:
-        _KEYS.clear()
-    _KEYS[ident] = (weakref.ref(source), weakref.ref(sidecar) if sidecar else None, common,
-                    key)
-    return key
+def _input_key(common: str, source: Source, sidecar: Source | None) -> str:
+    """The hash of an article's inputs: its two files (by their digests) and `common`
+    (the hash of the settings and the people registry, made once per build rather than
+    hashed into every article's key)."""
+    return content_hash(common, source.digest, sidecar.src_rel if sidecar else "",
+                        sidecar.digest if sidecar else "")
 
 
 def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
-                     registry_text: str, cache: BuildCache | None = None, jobs: int = 1
+                     registry_text: str, problems: list[Problem],
+                     cache: BuildCache | None = None, jobs: int = 1
                      ) -> tuple[list[ArticleResult], dict[str, str]]:
     """Every article through `articles.process_article`: from the cache when its inputs
     are unchanged, else in a pool of `jobs` processes when there is enough to do.
 
     Also returns each article's input key (by source path): a hash of everything its
-    result was made from."""
+    result was made from. An article whose files discovery left unread is read here if
+    it is not in the cache; one that cannot be read then has no result, and its problem
+    goes to `problems`."""
     settings = repr((config.base_url, config.timezone, config.allow_html, engine_name()))
     common = content_hash(settings, registry_text)
     results: dict[str, ArticleResult] = {}
@@ -142,13 +136,19 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
         cached = cache.get(source.src_rel, key) if cache else None
         if isinstance(cached, ArticleResult):
             results[source.src_rel] = cached
+            continue
+        text = read_unread(source, config) if isinstance(source, UnreadSource) else source
+        side = read_unread(sidecar, config) if isinstance(sidecar, UnreadSource) else sidecar
+        unreadable = [r for r in (text, side) if isinstance(r, Problem)]
+        if unreadable:
+            problems += unreadable
         else:
-            todo.append((source, sidecar))
+            todo.append((text, side))  # type: ignore[arg-type]  # neither is a Problem
     for result in _run(todo, config, people, jobs):
         results[result.src_rel] = result
         if cache:
             cache.put(result.src_rel, keys[result.src_rel], result)
-    return [results[s.src_rel] for s in sources.articles], keys
+    return [results[s.src_rel] for s in sources.articles if s.src_rel in results], keys
 
 
 def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,

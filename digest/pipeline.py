@@ -88,7 +88,8 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
         cache = BuildCache(config.root, "articles")
     registry_text = sources.people.text if sources.people else ""
     jobs = usable_jobs(jobs or config.jobs or default_jobs())
-    results, keys = process_articles(config, sources, people, registry_text, cache, jobs)
+    results, keys = process_articles(config, sources, people, registry_text, problems,
+                                     cache, jobs)
     site = validate_site(config, sources, results, topics, people, drafts, problems,
                          merge_memo)
     annotated = {r.article.slug: r.annotated for r in results

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest.config import SiteConfig
 from digest.errors import Problem
+
+if TYPE_CHECKING:
+    from digest.sourceindex import SourceIndex
+
+
+def data_digest(data: bytes) -> str:
+    """What a source file's bytes are known by: in the articles' input keys, the build's
+    fingerprint and the source index (SHA-256, cut to 160 bits as cache.content_hash)."""
+    return hashlib.sha256(data).hexdigest()[:40]
 
 
 @dataclass(frozen=True, slots=True, weakref_slot=True)
@@ -19,10 +30,12 @@ class SourceText:
 
     src_rel: str
     data: bytes  # UTF-8, without a byte order mark, lines ending in '\n'
+    digest: str  # data_digest(data)
 
     @classmethod
     def of(cls, src_rel: str, text: str) -> SourceText:
-        return cls(src_rel, text.encode("utf-8"))
+        data = text.encode("utf-8")
+        return cls(src_rel, data, data_digest(data))
 
     @property
     def text(self) -> str:
@@ -30,11 +43,25 @@ class SourceText:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceSet:
-    """Every content file of the site, found and read."""
+class UnreadSource:
+    """An article or sidecar left unread: the source index knows its digest, because the
+    file's stat is what it was when a build read it. Read (`read_unread`) only if its
+    article must be analysed again, which the articles cache mostly spares."""
 
-    articles: tuple[SourceText, ...]
-    sidecars: dict[str, SourceText]  # by stem
+    src_rel: str
+    path: str
+    digest: str
+
+
+Source = SourceText | UnreadSource
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSet:
+    """Every content file of the site, found (and read, or known by the source index)."""
+
+    articles: tuple[Source, ...]
+    sidecars: dict[str, Source]  # by stem
     topics: SourceText | None
     people: SourceText | None
     pages: tuple[SourceText, ...]
@@ -125,7 +152,18 @@ def read_source(path: Path | str, root: Path, max_size: int,
         return Problem(src_rel, line, offset - text.rfind("\n", 0, offset),
                        "file contains a NUL character", "remove it; it is not text",
                        code="encoding")
-    return SourceText(src_rel, data)
+    return SourceText(src_rel, data, data_digest(data))
+
+
+def read_unread(source: UnreadSource, config: SiteConfig) -> SourceText | Problem:
+    """The text of a source discovery left unread; a problem if it cannot be read, or if
+    it is no longer what the source index knew (changed since the build began)."""
+    # Its links were checked when it was discovered.
+    result = read_source(source.path, config.root, config.max_file_size, links_checked=True)
+    if isinstance(result, SourceText) and result.digest != source.digest:
+        return Problem(source.src_rel, 1, 1, "the file changed while the site was being built",
+                       "build again", code="changed")
+    return result
 
 
 def _read_bytes(path: Path | str, max_size: int) -> tuple[bytes, int]:
@@ -197,12 +235,34 @@ def _files(folder: Path, suffix: str, listings: Listings) -> list[str]:
             if e.name.endswith(suffix) and not e.name.startswith(".") and _is_file(e)]
 
 
+def _read_indexed(path: str, root: Path, max_size: int, real_dirs: dict[str, Path],
+                  index: SourceIndex, links_checked: bool) -> Source | Problem:
+    """read_source, or the file left unread when the source index knows its stat; a file
+    read is taught to the index."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return read_source(path, root, max_size, real_dirs, links_checked)
+    src_rel = _rel(path, root)
+    if info.st_size <= max_size and (
+            digest := index.known(src_rel, info)) is not None and (
+            links_checked or _outside(path, _real(root, real_dirs), real_dirs=real_dirs) is None):
+        return UnreadSource(src_rel, path, digest)
+    result = read_source(path, root, max_size, real_dirs, links_checked)
+    if isinstance(result, SourceText):
+        index.learn(src_rel, info, result.digest)
+    return result
+
+
 def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], SourceText]]
-             | None = None) -> tuple[SourceSet, list[Problem]]:
+             | None = None, index: SourceIndex | None = None
+             ) -> tuple[SourceSet, list[Problem]]:
     """Find and read every content file; unreadable ones become problems.
 
     With `memo` (kept by `digest serve` between rebuilds), a file whose size, inode and
-    modification time are unchanged is not read again; the link checks still run."""
+    modification time are unchanged is not read again; the link checks still run. With
+    `index` (`digest build`), an article or sidecar the index knows is not read at all:
+    it is an UnreadSource."""
     root = config.root
     content = config.content_dir
     problems: list[Problem] = []
@@ -226,11 +286,25 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
                 texts.append(result)
         return texts
 
+    def find_all(paths: list[str]) -> list[Source]:
+        """read_all, for the files the index may know (articles and sidecars)."""
+        if index is None:
+            return list(read_all(paths))
+        found: list[Source] = []
+        for path in paths:
+            result = _read_indexed(path, root, config.max_file_size, real_dirs, index,
+                                   links_checked)
+            if isinstance(result, Problem):
+                problems.append(result)
+            else:
+                found.append(result)
+        return found
+
     articles_dir = content / "articles"
-    articles = read_all(_files(articles_dir, ".md", listings))
+    articles = find_all(_files(articles_dir, ".md", listings))
     sidecar_paths = (_files(articles_dir, ".yaml", listings)
                      + _files(articles_dir, ".yml", listings))
-    sidecars = {stem_of(s.src_rel): s for s in read_all(sidecar_paths)}
+    sidecars = {stem_of(s.src_rel): s for s in find_all(sidecar_paths)}
     registries = {}
     for name in ("topics", "people"):
         path = content / f"{name}.yaml"

@@ -1,0 +1,49 @@
+"""The source index: the digest of every article and sidecar a build read, by the file's
+stat, so that the next build need not read and hash a file whose stat is unchanged
+(as git's index spares `git status` reading the work tree).
+
+A stat is the file's inode, size, modification and change times. Writing a file moves
+its change time to the present, and no program can set it back, so a file written
+after a build has looked at it never matches what that build learned. A file written
+just before the build (less than SETTLED_NS ago) is not learned at all: within the
+file system's timestamp granularity, another write could follow with the same stat.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from digest.cache import BuildCache
+
+# Two seconds: the coarsest timestamps in use (FAT) and any clock jitter between the
+# file system and this process.
+SETTLED_NS = 2_000_000_000
+
+
+def _stamp(info: os.stat_result) -> str:
+    return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+class SourceIndex:
+    """Digests of source files by their stat, in `.digest-cache/sources.pickle`."""
+
+    def __init__(self, root: Path) -> None:
+        self._table = BuildCache(root, "sources")
+        self._started = time.time_ns()
+
+    def known(self, src_rel: str, info: os.stat_result) -> str | None:
+        """The digest of the file's bytes as a build read them, if its stat is unchanged."""
+        digest = self._table.get(src_rel, _stamp(info))
+        return digest if isinstance(digest, str) else None
+
+    def learn(self, src_rel: str, info: os.stat_result, digest: str) -> None:
+        """Remember a file read now (`info`: its stat taken before reading it), unless it
+        changed too recently to be told apart from a write still to come."""
+        if max(info.st_mtime_ns, info.st_ctime_ns) < self._started - SETTLED_NS:
+            self._table.put(src_rel, _stamp(info), digest)
+
+    def save(self) -> None:
+        """Keep what this build knew for the next (files gone or changed are dropped)."""
+        self._table.save()

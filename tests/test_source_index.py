@@ -1,0 +1,140 @@
+"""The source index: articles and sidecars whose stat is unchanged are not read again."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from digest import sources as sources_module
+from digest.config import load_config
+from digest.pipeline import analyse_sources
+from digest.sourceindex import SourceIndex
+from digest.sources import SourceText, UnreadSource, discover
+
+ARTICLE = "content/articles/talks.md"
+SIDECAR = "content/articles/talks.yaml"
+
+
+@pytest.fixture
+def settled(monkeypatch) -> None:
+    """Every file counts as written long ago, so a test need not wait two seconds."""
+    monkeypatch.setattr("digest.sourceindex.SETTLED_NS", -10**18)
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """The files read_source reads, as paths relative to the site."""
+    read: list[str] = []
+    original = sources_module.read_source
+
+    def counting(path, root, *args, **kwargs):
+        read.append(Path(path).relative_to(root).as_posix())
+        return original(path, root, *args, **kwargs)
+
+    monkeypatch.setattr(sources_module, "read_source", counting)
+    return read
+
+
+def _discover(root: Path) -> tuple[dict[str, object], list[str]]:
+    index = SourceIndex(root)
+    found, problems = discover(load_config(root), index=index)
+    index.save()
+    by_rel = {s.src_rel: s for s in (*found.articles, *found.sidecars.values())}
+    return by_rel, [p.format_text() for p in problems]
+
+
+def test_unchanged_files_are_known_by_their_digest_and_not_read(make_site, settled,
+                                                                reads) -> None:
+    root = make_site()
+    first, problems = _discover(root)
+    assert problems == [] and all(isinstance(s, SourceText) for s in first.values())
+    assert reads == [ARTICLE, SIDECAR, "content/topics.yaml", "content/people.yaml"]
+    reads.clear()
+    again, _ = _discover(root)
+    assert again == {rel: UnreadSource(rel, str(root / rel), first[rel].digest)  # type: ignore[attr-defined]
+                     for rel in (ARTICLE, SIDECAR)}
+    # The registries, pages and editions are always read: they are few.
+    assert reads == ["content/topics.yaml", "content/people.yaml"]
+
+
+def test_a_rewritten_file_is_read_again_even_with_its_size_and_time_restored(
+        make_site, settled) -> None:
+    root = make_site()
+    sidecar = root / SIDECAR
+    first, _ = _discover(root)
+    before = sidecar.stat()
+    time.sleep(0.05)  # past the kernel's timestamp granularity
+    text = sidecar.read_text(encoding="utf-8")
+    sidecar.write_text(text.replace("topics:", "tapics:"), encoding="utf-8")
+    os.utime(sidecar, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert sidecar.stat().st_size == before.st_size
+    again, _ = _discover(root)
+    assert isinstance(again[SIDECAR], SourceText) and b"tapics:" in again[SIDECAR].data
+    assert isinstance(again[ARTICLE], UnreadSource)
+
+
+def test_files_written_just_before_the_build_are_not_learned(make_site, reads) -> None:
+    root = make_site()  # written now: within SETTLED_NS of the discovery
+    _discover(root)
+    reads.clear()
+    again, _ = _discover(root)
+    assert all(isinstance(s, SourceText) for s in again.values())
+    assert reads == [ARTICLE, SIDECAR, "content/topics.yaml", "content/people.yaml"]
+
+
+def test_a_known_file_over_a_lowered_size_limit_is_reported(make_site, settled) -> None:
+    root = make_site()
+    _discover(root)
+    size = (root / ARTICLE).stat().st_size
+    toml = root / "site.toml"
+    toml.write_text(toml.read_text() + "\n[build]\nmax_file_size = 100\n")
+    found, problems = _discover(root)
+    assert ARTICLE not in found
+    assert f"{ARTICLE}:1:1: error: file is {size} bytes, over the limit of 100" in problems[0]
+
+
+def test_a_file_changed_after_discovery_stops_the_build_at_its_analysis(make_site,
+                                                                          settled) -> None:
+    root = make_site()
+    _discover(root)
+    config = load_config(root)
+    found, problems = discover(config, index=SourceIndex(root))
+    assert isinstance(found.articles[0], UnreadSource)
+    _replace = (root / ARTICLE).read_text(encoding="utf-8").replace("troops", "soldiers")
+    (root / ARTICLE).write_text(_replace, encoding="utf-8")
+    analysis = analyse_sources(config, found, problems, drafts=False, jobs=1,
+                               use_cache=False)
+    assert [p.format_text() for p in analysis.errors] == [
+        f"{ARTICLE}:1:1: error: the file changed while the site was being built\n"
+        "    hint: build again"]
+
+
+def test_builds_through_the_index_equal_builds_that_read_everything(make_site, settled, reads,
+                                                                    tmp_path: Path) -> None:
+    from digest.build import build
+
+    root = make_site()
+    out = tmp_path / "out"
+    build(root, output=out)
+    registries = ["content/topics.yaml", "content/people.yaml"]
+    # An edited article is read at once; its sidecar, unread then, when it is analysed.
+    steps = [(ARTICLE, "troops", "soldiers", [ARTICLE, *registries, SIDECAR]),
+             (None, "", "", registries),  # a build with nothing to do reads no article
+             # Every article analysed again: its files, left unread, are read then.
+             ("content/people.yaml", "role: ", "role: Former ", [*registries, ARTICLE, SIDECAR])]
+    for number, (rel, old, new, read) in enumerate(steps):
+        if rel is not None:
+            path = root / rel
+            text = path.read_text(encoding="utf-8")
+            assert old in text
+            path.write_text(text.replace(old, new), encoding="utf-8")
+        reads.clear()
+        build(root, output=out)
+        assert reads == read
+        fresh = tmp_path / f"fresh{number}"
+        build(root, output=fresh, use_cache=False)
+        assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} \
+            == {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*") if p.is_file()}
