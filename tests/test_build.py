@@ -380,3 +380,23 @@ def test_the_article_cache_is_saved_unless_an_article_has_an_error(
     with pytest.raises(ContentError, match="YAML syntax error"):
         build(root, output=tmp_path / "out", jobs=2)
     assert not cache.exists()
+
+
+def test_builds_load_only_the_modules_their_work_needs(make_site, tmp_path: Path) -> None:
+    # Each build command starts a new Python: what it imports is paid on every rebuild.
+    # A build with nothing to do stops before the pipeline; one that forks no worker
+    # (a few articles, as after an edit) does not load multiprocessing.
+    import subprocess
+    import sys
+
+    root = make_site()
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from digest.build import build\n"
+        f"build(Path({str(root)!r}), output=Path({str(tmp_path / 'out')!r}), jobs=2)\n"
+        "print(sorted(m for m in ('digest.pipeline', 'multiprocessing', 'jinja2')"
+        " if m in sys.modules))\n")
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)]
+    assert runs == ["['digest.pipeline', 'jinja2']\n", "[]\n"]
