@@ -56,14 +56,19 @@ class AnnotatedArticle:
     listing_key: str  # see `listing_key`
     quote_places: tuple[Found, ...]  # one per quote of the article, in order
     note_places: tuple[Found, ...]  # one per note
+    # Each note's text as inline HTML (`render_inline`), made here because the page
+    # workers are forked apart from the processes that read the articles, and rendering
+    # every note again took 65 us an article page.
+    note_html: tuple[str, ...]
 
     @classmethod
     def of(cls, article: Article, body_html: str, markdown_html: str,
-           quote_places: tuple[Found, ...], note_places: tuple[Found, ...]
-           ) -> AnnotatedArticle:
+           quote_places: tuple[Found, ...], note_places: tuple[Found, ...],
+           allow_html: bool) -> AnnotatedArticle:
         body = body_html.encode("utf-8")
         return cls(article, lz4.block.compress(body + markdown_html.encode("utf-8")),
-                   len(body), listing_key(article), quote_places, note_places)
+                   len(body), listing_key(article), quote_places, note_places,
+                   tuple(render_inline(note.text, allow_html) for note in article.notes))
 
     @property
     def body_html(self) -> str:
@@ -123,16 +128,19 @@ def _sources_html(note: Note) -> str:
     return f' <span class="note-sources">{label}: {", ".join(links)}</span>' if links else ""
 
 
-def _note_body(note: Note, allow_html: bool) -> str:
+def _note_body(note: Note, text_html: str) -> str:
+    """The note's label, text (`text_html`, its text rendered inline), verdict and
+    sources."""
     rating = (f' <span class="note-rating">Verdict: {escape(note.rating)}</span>'
               if note.rating else "")
     return (f'<span class="note-kind">{NOTE_LABELS.get(note.kind, note.kind)}</span> '
-            f"{render_inline(note.text, allow_html)}{rating}{_sources_html(note)}")
+            f"{text_html}{rating}{_sources_html(note)}")
 
 
 def sidenote_html(note: Note, allow_html: bool) -> str:
     """The side note inserted after its passage: number, toggle and note (tufte-css)."""
     nid = escape(note.id)
+    body = _note_body(note, render_inline(note.text, allow_html))
     return (
         f'<sup class="note-ref"><a href="#{nid}" id="ref-{nid}" '
         f'aria-label="Note {note.number}">{note.number}</a></sup>'
@@ -141,7 +149,7 @@ def sidenote_html(note: Note, allow_html: bool) -> str:
         f'<input type="checkbox" id="toggle-{nid}" class="note-toggle-input">'
         f'<span class="sidenote note-{escape(note.kind)}" id="{nid}" role="note">'
         f'<a class="note-number" href="#ref-{nid}" aria-label="Back to the passage of note '
-        f'{note.number}">{note.number}</a> {_note_body(note, allow_html)}</span>'
+        f'{note.number}">{note.number}</a> {body}</span>'
     )
 
 
@@ -149,12 +157,13 @@ def footnote_ref_html(note: Note) -> str:
     return f'<sup><a href="#fn-{escape(note.id)}">{note.number}</a></sup>'
 
 
-def footnotes_html(notes: tuple[Note, ...], allow_html: bool) -> str:
-    """Notes as a plain ordered list, for feeds and print."""
+def footnotes_html(notes: tuple[Note, ...], note_html: tuple[str, ...]) -> str:
+    """Notes as a plain ordered list, for feeds and print (`note_html`: their texts
+    rendered inline, as AnnotatedArticle.note_html)."""
     if not notes:
         return ""
-    items = "".join(f'<li id="fn-{escape(n.id)}">{_note_body(n, allow_html)}</li>'
-                    for n in notes)
+    items = "".join(f'<li id="fn-{escape(n.id)}">{_note_body(n, html)}</li>'
+                    for n, html in zip(notes, note_html, strict=True))
     return f'<hr><ol class="footnotes">{items}</ol>'
 
 
@@ -215,7 +224,7 @@ def feed_body_html(annotated: AnnotatedArticle, allow_html: bool) -> str:
         if place is not None:
             doc.add_mark(anchors.Span(*place), f"passage-{note.id}",
                          f"annotated note-{note.kind}", after_html=footnote_ref_html(note))
-    return doc.render() + footnotes_html(article.notes, allow_html)
+    return doc.render() + footnotes_html(article.notes, annotated.note_html)
 
 
 def _duplicate_id(article: Article, element_id: str, selector: Selector,

@@ -243,6 +243,6 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
     # cache and the worker results small.
     article = replace(article, body="")
     annotated = AnnotatedArticle.of(article, body_html, rendered.html, quote_places,
-                                    note_places)
+                                    note_places, config.allow_html)
     return ArticleResult(source.src_rel, article, annotated, tuple(report.problems),
                          tuple(references), tuple(event_marks))

@@ -42,7 +42,7 @@ from digest.interrupts import ctrl_c_held
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".digest-cache"
-FORMAT = 10
+FORMAT = 11
 # The table is rewritten whole once its journal holds this share of its entries.
 JOURNAL_SHARE = 0.25
 _RECORD_HEAD = 32 + 8  # HMAC-SHA256, then the payload's length

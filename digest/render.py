@@ -221,10 +221,9 @@ class ViewBuilder:
         annotated = self.ctx.annotated[article.slug]
         people = sorted({q.speaker for q in article.quotes})
         notes = tuple(
-            NoteView(n.id, n.number, n.kind, NOTE_LABELS.get(n.kind, n.kind),
-                     render_inline(n.text, self.site.config.allow_html), n.rating,
+            NoteView(n.id, n.number, n.kind, NOTE_LABELS.get(n.kind, n.kind), html, n.rating,
                      tuple(LinkView(s.title, s.url) for s in n.sources))
-            for n in article.notes)
+            for n, html in zip(article.notes, annotated.note_html, strict=True))
         sources = []
         if article.source_url:
             sources.append(LinkView(article.source or article.source_url, article.source_url))

@@ -38,11 +38,12 @@ def test_an_annotated_article_gives_back_both_texts_and_the_places(demo: Analysi
     markdown = '<p>Zürich — “quoted” 😀</p>' * 40
     places = tuple((i, i + 2) if i % 2 else None for i in range(len(article.quotes)))
     notes = (None,) * len(article.notes)
-    annotated = AnnotatedArticle.of(article, body, markdown, places, notes)
+    annotated = AnnotatedArticle.of(article, body, markdown, places, notes, False)
     again = pickle.loads(pickle.dumps(annotated, protocol=pickle.HIGHEST_PROTOCOL))
     assert (again.body_html, again.markdown_html) == (body, markdown)
     assert (again.quote_places, again.note_places) == (places, notes)
+    assert again.note_html == annotated.note_html and len(again.note_html) == len(notes)
     # Compressed together, the Markdown's near-copy costs little beyond the page's.
-    alone = AnnotatedArticle.of(article, body, "", places, notes)
+    alone = AnnotatedArticle.of(article, body, "", places, notes, False)
     assert len(annotated.html_lz4) < len(alone.html_lz4) + 60
-    assert AnnotatedArticle.of(article, "", "", places, notes).body_html == ""
+    assert AnnotatedArticle.of(article, "", "", places, notes, False).body_html == ""
