@@ -400,3 +400,20 @@ def test_builds_load_only_the_modules_their_work_needs(make_site, tmp_path: Path
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            check=True).stdout for _ in range(2)]
     assert runs == ["['digest.pipeline', 'jinja2']\n", "[]\n"]
+
+
+def test_templates_the_page_workers_use_reach_the_build_cache(make_site, tmp_path: Path
+                                                              ) -> None:
+    # The workers fork after this process has rendered one article page, so the article
+    # template is compiled here, once, and kept (compiled by each worker, it was lost).
+    from digest import templates
+
+    files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
+             for i in range(60)}
+    root = make_site(files)
+    templates._BYTECODE._store.clear()  # as in a new process
+    build(root, output=tmp_path / "first", jobs=2)
+    templates._BYTECODE._store.clear()
+    compiled = templates._BYTECODE.compiled
+    build(root, output=tmp_path / "second", jobs=1)  # every page rendered in this process
+    assert templates._BYTECODE.compiled == compiled
