@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,12 @@ class SourceText:
         return self.data.decode("utf-8")
 
 
+def file_stamp(info: os.stat_result) -> str:
+    """What tells a file's versions apart without reading it (as git's index does): its
+    inode, size, and modification and change times."""
+    return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
 @dataclass(frozen=True, slots=True)
 class UnreadSource:
     """An article or sidecar left unread: the source index knows its digest, because the
@@ -51,6 +58,7 @@ class UnreadSource:
     src_rel: str
     path: str
     digest: str
+    stamp: str  # file_stamp when it was found
 
 
 Source = SourceText | UnreadSource
@@ -158,11 +166,20 @@ def read_source(path: Path | str, root: Path, max_size: int,
 def read_unread(source: UnreadSource, config: SiteConfig) -> SourceText | Problem:
     """The text of a source discovery left unread; a problem if it cannot be read, or if
     it is no longer what the source index knew (changed since the build began)."""
-    # Its links were checked when it was discovered.
+    changed = Problem(source.src_rel, 1, 1, "the file changed while the site was being built",
+                      "build again", code="changed")
+    # Discovery checked where the file leads, maybe seconds ago: whatever has taken its
+    # place since (a link out of the project, a pipe that would block the read) is not
+    # opened, as its stat differs.
+    try:
+        info = os.stat(source.path)
+    except OSError:
+        return changed
+    if not stat.S_ISREG(info.st_mode) or file_stamp(info) != source.stamp:
+        return changed
     result = read_source(source.path, config.root, config.max_file_size, links_checked=True)
     if isinstance(result, SourceText) and result.digest != source.digest:
-        return Problem(source.src_rel, 1, 1, "the file changed while the site was being built",
-                       "build again", code="changed")
+        return changed
     return result
 
 
@@ -247,7 +264,7 @@ def _read_indexed(path: str, root: Path, max_size: int, real_dirs: dict[str, Pat
     if info.st_size <= max_size and (
             digest := index.known(src_rel, info)) is not None and (
             links_checked or _outside(path, _real(root, real_dirs), real_dirs=real_dirs) is None):
-        return UnreadSource(src_rel, path, digest)
+        return UnreadSource(src_rel, path, digest, file_stamp(info))
     result = read_source(path, root, max_size, real_dirs, links_checked)
     if isinstance(result, SourceText):
         index.learn(src_rel, info, result.digest)

@@ -417,3 +417,16 @@ def test_templates_the_page_workers_use_reach_the_build_cache(make_site, tmp_pat
     compiled = templates._BYTECODE.compiled
     build(root, output=tmp_path / "second", jobs=1)  # every page rendered in this process
     assert templates._BYTECODE.compiled == compiled
+
+
+def test_a_note_s_raw_html_shows_wherever_the_note_does_when_the_site_allows_it(
+        make_site, tmp_path: Path) -> None:
+    # The note's inline HTML is made when the article is read and kept for its page's
+    # list of notes: made without the site's allow_html, the list lost the markup.
+    root = make_site({
+        "site.toml": MINIMAL_SITE["site.toml"] + "\n[markdown]\nallow_html = true\n",
+        "content/articles/talks.yaml": MINIMAL_SITE["content/articles/talks.yaml"].replace(
+            "text: Twenty-six nations", "text: <kbd>Twenty-six</kbd> nations")})
+    build(root, output=tmp_path / "out")
+    page = (tmp_path / "out/articles/talks/index.html").read_text()
+    assert page.count("<kbd>Twenty-six</kbd> nations") == 2  # side note, list of notes

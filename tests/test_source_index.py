@@ -12,7 +12,7 @@ from digest import sources as sources_module
 from digest.config import load_config
 from digest.pipeline import analyse_sources
 from digest.sourceindex import SourceIndex
-from digest.sources import SourceText, UnreadSource, discover
+from digest.sources import SourceText, UnreadSource, discover, file_stamp
 
 ARTICLE = "content/articles/talks.md"
 SIDECAR = "content/articles/talks.yaml"
@@ -54,7 +54,8 @@ def test_unchanged_files_are_known_by_their_digest_and_not_read(make_site, settl
     assert reads == [ARTICLE, SIDECAR, "content/topics.yaml", "content/people.yaml"]
     reads.clear()
     again, _ = _discover(root)
-    assert again == {rel: UnreadSource(rel, str(root / rel), first[rel].digest)  # type: ignore[attr-defined]
+    assert again == {rel: UnreadSource(rel, str(root / rel), first[rel].digest,  # type: ignore[attr-defined]
+                                       file_stamp(os.stat(root / rel)))
                      for rel in (ARTICLE, SIDECAR)}
     # The registries, pages and editions are always read: they are few.
     assert reads == ["content/topics.yaml", "content/people.yaml"]
@@ -138,3 +139,86 @@ def test_builds_through_the_index_equal_builds_that_read_everything(make_site, s
         build(root, output=fresh, use_cache=False)
         assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} \
             == {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*") if p.is_file()}
+
+
+def _unread_then(make_site, replace) -> list[str]:
+    """Errors of an analysis that must read the article discovery left unread, after
+    `replace(path)` took its place."""
+    root = make_site()
+    _discover(root)
+    config = load_config(root)
+    found, problems = discover(config, index=SourceIndex(root))
+    assert isinstance(found.articles[0], UnreadSource)
+    replace(root / ARTICLE)
+    analysis = analyse_sources(config, found, problems, drafts=False, jobs=1,
+                               use_cache=False)
+    return [p.format_text() for p in analysis.errors]
+
+
+CHANGED = (f"{ARTICLE}:1:1: error: the file changed while the site was being built\n"
+           "    hint: build again")
+
+
+def test_a_link_out_put_in_place_of_an_unread_file_is_not_followed(make_site, settled,
+                                                                   tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"TOP SECRET \xff\n")  # read, it would be reported as not UTF-8
+
+    def link_out(path: Path) -> None:
+        path.unlink()
+        path.symlink_to(secret)
+
+    assert _unread_then(make_site, link_out) == [CHANGED]
+
+
+def test_a_pipe_put_in_place_of_an_unread_file_is_not_opened(make_site, settled) -> None:
+    import signal
+
+    def pipe(path: Path) -> None:
+        path.unlink()
+        os.mkfifo(path)
+
+    def stuck(*_: object) -> None:
+        raise TimeoutError("the build opened the pipe and waits on it")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(20)
+    try:
+        assert _unread_then(make_site, pipe) == [CHANGED]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_known_files_in_a_folder_moved_out_and_linked_back_are_refused(make_site, settled,
+                                                                        tmp_path: Path) -> None:
+    # Moved with their folder, the files keep their inodes and times: only the link
+    # checks can tell (as for `digest serve`'s memo in test_paths.py).
+    root = make_site()
+    _discover(root)
+    os.rename(root / "content/articles", tmp_path / "moved")
+    (root / "content/articles").symlink_to(tmp_path / "moved")
+    found, problems = _discover(root)
+    assert found == {}
+    assert [p.splitlines()[0] for p in problems] == [
+        f"content/articles:1:1: error: symbolic link points outside the project "
+        f"({tmp_path / 'moved'})",
+        f"{ARTICLE}:1:1: error: symbolic link points outside the project "
+        f"({tmp_path / 'moved' / 'talks.md'})",
+        f"{SIDECAR}:1:1: error: symbolic link points outside the project "
+        f"({tmp_path / 'moved' / 'talks.yaml'})"]
+
+
+def test_this_machine_s_clock_ahead_of_the_file_system_s_does_not_settle_files(
+        make_site, monkeypatch, reads) -> None:
+    # Files written just now, on a file system (a file server, say) whose clock is ten
+    # minutes behind this machine's: "now" is what the file system says, so they are
+    # not learned.
+    root = make_site()
+    ahead = time.time_ns() + 600 * 10**9
+    monkeypatch.setattr(time, "time_ns", lambda: ahead)
+    _discover(root)
+    reads.clear()
+    again, _ = _discover(root)
+    assert all(isinstance(s, SourceText) for s in again.values())
+    assert reads == [ARTICLE, SIDECAR, "content/topics.yaml", "content/people.yaml"]
