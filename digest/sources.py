@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from digest.config import SiteConfig
 from digest.errors import Problem
@@ -62,6 +63,7 @@ class UnreadSource:
 
 
 Source = SourceText | UnreadSource
+_Found = TypeVar("_Found", SourceText, Source)  # what `discover` gathers
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,30 +294,26 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
 
     real_dirs: dict[str, Path] = {}
 
-    def read_all(paths: list[str]) -> list[SourceText]:
-        texts = []
+    def gather(paths: list[str], read: Callable[[str], _Found | Problem]) -> list[_Found]:
+        found: list[_Found] = []
         for path in paths:
-            result = _read_remembered(path, root, config.max_file_size, real_dirs, memo,
-                                      links_checked)
-            if isinstance(result, Problem):
-                problems.append(result)
-            else:
-                texts.append(result)
-        return texts
-
-    def find_all(paths: list[str]) -> list[Source]:
-        """read_all, for the files the index may know (articles and sidecars)."""
-        if index is None:
-            return list(read_all(paths))
-        found: list[Source] = []
-        for path in paths:
-            result = _read_indexed(path, root, config.max_file_size, real_dirs, index,
-                                   links_checked)
+            result = read(path)
             if isinstance(result, Problem):
                 problems.append(result)
             else:
                 found.append(result)
         return found
+
+    def read_all(paths: list[str]) -> list[SourceText]:
+        return gather(paths, lambda path: _read_remembered(
+            path, root, config.max_file_size, real_dirs, memo, links_checked))
+
+    def find_all(paths: list[str]) -> list[Source]:
+        """read_all, for the files the index may know (articles and sidecars)."""
+        if index is None:
+            return list(read_all(paths))
+        return gather(paths, lambda path: _read_indexed(
+            path, root, config.max_file_size, real_dirs, index, links_checked))
 
     articles_dir = content / "articles"
     articles = find_all(_files(articles_dir, ".md", listings))
