@@ -120,7 +120,7 @@ def _input_key(common: str, source: Source, sidecar: Source | None) -> str:
 
 
 def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
-                     registry_text: str, problems: list[Problem],
+                     people_digest: str, problems: list[Problem],
                      cache: BuildCache | None = None, jobs: int = 1
                      ) -> tuple[list[ArticleResult], dict[str, str]]:
     """Every article through `articles.process_article`: from the cache when its inputs
@@ -131,7 +131,7 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
     it is not in the cache; one that cannot be read then has no result, and its problem
     goes to `problems`."""
     settings = repr((config.base_url, config.timezone, config.allow_html, engine_name()))
-    common = content_hash(settings, registry_text)
+    common = content_hash(settings, people_digest)
     results: dict[str, ArticleResult] = {}
     todo: list[tuple[SourceText, SourceText | None]] = []
     keys: dict[str, str] = {}

@@ -86,9 +86,10 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
     persistent = cache is None
     if cache is None and use_cache:
         cache = BuildCache(config.root, "articles")
-    registry_text = sources.people.text if sources.people else ""
+    # The registries are known by their files' digests, made when they were read.
+    people_digest = sources.people.digest if sources.people else ""
     jobs = usable_jobs(jobs or config.jobs or default_jobs())
-    results, keys = process_articles(config, sources, people, registry_text, problems,
+    results, keys = process_articles(config, sources, people, people_digest, problems,
                                      cache, jobs)
     site = validate_site(config, sources, results, topics, people, drafts, problems,
                          merge_memo)
@@ -97,7 +98,7 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
     article_keys = {r.article.slug: keys[r.src_rel] for r in results
                     if r.article is not None and r.article.slug in site.by_slug}
     # Topic titles show on every article page; people's names are in each article's key.
-    registries = content_hash(sources.topics.data if sources.topics else b"", registry_text)
+    registries = content_hash(sources.topics.digest if sources.topics else "", people_digest)
     analysis = Analysis(config, site, annotated, sort_problems(problems), article_keys,
                         registries)
     if cache is not None and not analysis.errors:

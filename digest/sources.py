@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from digest.cache import HASH_HEX
 from digest.config import SiteConfig
 from digest.errors import Problem
 
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 def data_digest(data: bytes) -> str:
     """What a source file's bytes are known by: in the articles' input keys, the build's
-    fingerprint and the source index (SHA-256, cut to 160 bits as cache.content_hash)."""
-    return hashlib.sha256(data).hexdigest()[:40]
+    fingerprint and the source index (SHA-256, cut as cache.content_hash's)."""
+    return hashlib.sha256(data).hexdigest()[:HASH_HEX]
 
 
 @dataclass(frozen=True, slots=True, weakref_slot=True)
