@@ -385,7 +385,8 @@ def test_the_article_cache_is_saved_unless_an_article_has_an_error(
 def test_builds_load_only_the_modules_their_work_needs(make_site, tmp_path: Path) -> None:
     # Each build command starts a new Python: what it imports is paid on every rebuild.
     # A build with nothing to do stops before the pipeline; one that forks no worker
-    # (a few articles, as after an edit) does not load multiprocessing.
+    # (a few articles, as after an edit) does not load multiprocessing, and one whose
+    # Markdown the fast engine renders all of does not load the reference engine.
     import subprocess
     import sys
 
@@ -395,7 +396,8 @@ def test_builds_load_only_the_modules_their_work_needs(make_site, tmp_path: Path
         "from pathlib import Path\n"
         "from digest.build import build\n"
         f"build(Path({str(root)!r}), output=Path({str(tmp_path / 'out')!r}), jobs=2)\n"
-        "print(sorted(m for m in ('digest.pipeline', 'multiprocessing', 'jinja2')"
+        "print(sorted(m for m in ('digest.pipeline', 'multiprocessing', 'jinja2',"
+        " 'markdown_it', 'nh3')"
         " if m in sys.modules))\n")
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            check=True).stdout for _ in range(2)]
