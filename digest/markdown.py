@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -84,14 +84,32 @@ _ENTITY_RE = re.compile(r"&(?:#|[a-zA-Z][a-zA-Z0-9]*;)")
 _BLANK_CODE_SPAN_RE = re.compile(r"`[ \r\n]{3,}`")
 _LIST_MARKER_RE = re.compile(r"(?m)^[ \t]*(?:[-+*]|[0-9]{1,9}[.)])(?:[ \t\r]|$)")
 _TAB_INDENT_RE = re.compile(r"(?m)^ *\t")
-# White space other than space, tab and line endings: the reference trims it from the
-# ends of paragraphs and lines (Python's str.strip), the fast engine keeps it (as the
-# CommonMark spec does). A no-break or thin space at the end of a paragraph is rare
-# (5 of the 291 Wikinews articles hold any of these), so such texts are simply left
-# to the reference.
-_OTHER_SPACE_RE = re.compile(
-    "[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
+# White space other than space, tab and line endings, where the engines part. Python's
+# str.isspace and Rust's char::is_whitespace disagree on the control separators
+# (\x1c-\x1f), and markdown-it-py takes more of these for word boundaries (emphasis)
+# and line breaks: a text with any of them, or with a byte order mark, goes to the
+# reference. The spaces of Unicode's Zs category differ only where the reference trims
+# them (str.strip) and the fast engine keeps them, as CommonMark does: at either end of
+# a line or of a block's content (after "- ", "> ", "# ", "1. ").
+_ODD_SPACES = "\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029\ufeff"
+_WIDE_SPACES = ("\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                "\u200a\u202f\u205f\u3000")
+_WIDE_SPACE_AT_AN_END_RE = re.compile(
+    f"[{_WIDE_SPACES}][ \\t#]*(?:[\\n\\r]|\\Z)"
+    f"|(?:\\A|[\\n\\r])[ \\t>#*+\\-0-9.)]*[{_WIDE_SPACES}]")
+
+
+# And in a link's target, where the reference trims them too: the fast engine's
+# target then holds one, percent-encoded.
+_WIDE_SPACE_ESCAPES = tuple(quote(c) for c in _WIDE_SPACES)
+
+
+def _spaces_read_differently(text: str) -> bool:
+    # (Looked for one by one first, about 8 us an article: the pattern takes 130 us.)
+    return any(c in text for c in _ODD_SPACES) or (
+        any(c in text for c in _WIDE_SPACES) and bool(_WIDE_SPACE_AT_AN_END_RE.search(text)))
 _URL_ATTR_RE = re.compile(r'<(?:a href|img src)="([^"]*)"')
+_PLAIN_MAILTO_RE = re.compile(r"(?i:mailto):[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
 _HOST_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
 
 
@@ -125,7 +143,7 @@ def _render_fast(text: str) -> str | None:
         return None
     # Reference definitions ("[x]: url") are read differently in several ways (a
     # backslash in them, a title on the next line, an unclosed inline link beside them).
-    if "]:" in text or _OTHER_SPACE_RE.search(text):
+    if "]:" in text or _spaces_read_differently(text):
         return None
     if "`" in text and (("[" in text and "`" in text[text.index("[") + 1:])
                         or _BLANK_CODE_SPAN_RE.search(text)):
@@ -136,20 +154,20 @@ def _render_fast(text: str) -> str | None:
         raise
     except BaseException:  # noqa: BLE001 - a Rust panic (pyo3's PanicException) is no
         return None        # Exception; the reference engine reads the text instead
-    # Two more differences, seen in the output: an empty block quote is written on two
-    # lines, and a code block still open at the end of text that ends without a line
-    # break gains one.
-    if "<blockquote>\n</blockquote>" in html or (
-            "</code></pre>" in html and not text.endswith("\n")):
+    # More differences, seen in the output: an empty block quote is written on two lines,
+    # a code block still open at the end of text that ends without a line break gains
+    # one. And where the two read the structure differently: a list marker after a
+    # block quote (which of them may interrupt the quote's paragraph), a code block in
+    # a list item, a line indented with a tab, a backslash ending a line in a code span
+    # or a link. (Each is looked for only where a character it needs is in the text.)
+    if ">" in text and "<blockquote>" in html and (
+            "<blockquote>\n</blockquote>" in html or _LIST_MARKER_RE.search(text)):
         return None
-    # And where the two read the structure differently: a list marker after a block
-    # quote (which of them may interrupt the quote's paragraph), a line indented with a
-    # tab, a code block in a list item, a backslash ending a line in a code span or a
-    # link.
-    if (("<blockquote>" in html and _LIST_MARKER_RE.search(text))
-            or ("\t" in text and _TAB_INDENT_RE.search(text))
-            or ("<pre>" in html and "<li>" in html)
-            or (("\\\n" in text or "\\\r" in text) and ("`" in text or "](" in text))):
+    if "<pre>" in html and (not text.endswith("\n") or "<li>" in html):
+        return None
+    if ("\t" in text and _TAB_INDENT_RE.search(text)) or (
+            "\\" in text and ("\\\n" in text or "\\\r" in text)
+            and ("`" in text or "](" in text)):
         return None
     for url in _URL_ATTR_RE.findall(html):
         url = unescape(url)
@@ -158,7 +176,9 @@ def _render_fast(text: str) -> str | None:
         host = _HOST_RE.match(url)
         if host and "%" in host.group(1):  # an IDN: punycode vs percent-encoding
             return None
-        if "%" in url and url[:7].lower() == "mailto:":  # its domain may be one too
+        if url[:7].lower() == "mailto:" and not _PLAIN_MAILTO_RE.fullmatch(url):
+            return None  # the reference reads its domain as a host (punycode, ports)
+        if "%" in url and any(e in url for e in _WIDE_SPACE_ESCAPES):
             return None
     return html
 
