@@ -269,10 +269,10 @@ def _paragraph_content(text: str, html: str) -> str | None:
     content is all of `text`, that content went through the same inline rules as an
     inline rendering would. So the text must hold no reference definition (which the
     paragraph would drop; `_render_fast` leaves those to the reference) and must not
-    start or end with anything a paragraph trims (white space by Python's, Rust's or
-    JavaScript's definition). Tabs, carriage returns and NULs, which block parsing may
-    rewrite, are left to the reference too."""
-    if (not text or text[0].isspace() or text[-1].isspace() or "\ufeff" in (text[0], text[-1])
+    start or end with white space, which a paragraph trims (a byte order mark, which
+    JavaScript's trim takes too, never gets here). Tabs, carriage returns and NULs,
+    which block parsing may rewrite, are left to the reference too."""
+    if (not text or text[0].isspace() or text[-1].isspace()
             or "\t" in text or "\r" in text or "\0" in text):
         return None
     if html.startswith("<p>") and html.endswith("</p>\n") and html.count("<p>") == 1:
