@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
@@ -83,7 +84,7 @@ _ENTITY_RE = re.compile(r"&(?:#|[a-zA-Z][a-zA-Z0-9]*;)")
 # stopped the whole build with a Rust traceback.
 _BLANK_CODE_SPAN_RE = re.compile(r"`[ \r\n]{3,}`")
 _LIST_MARKER_RE = re.compile(r"(?m)^[ \t]*(?:[-+*]|[0-9]{1,9}[.)])(?:[ \t\r]|$)")
-_TAB_INDENT_RE = re.compile(r"(?m)^ *\t")
+_TAB_INDENT_RE = re.compile(r"(?m)^[ >*+\-.)0-9]*\t")
 # White space other than space, tab and line endings, where the engines part. Python's
 # str.isspace and Rust's char::is_whitespace disagree on the control separators
 # (\x1c-\x1f), and markdown-it-py takes more of these for word boundaries (emphasis)
@@ -102,13 +103,88 @@ _WIDE_SPACE_AT_AN_END_RE = re.compile(
 _WIDE_SPACE_ESCAPES = tuple(quote(c) for c in _WIDE_SPACES)
 _URL_ATTR_RE = re.compile(r'<(?:a href|img src)="([^"]*)"')
 _PLAIN_MAILTO_RE = re.compile(r"(?i:mailto):[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
-_HOST_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
+# The part of an address the reference parses as a host (after "//", or after any
+# scheme but mailto: tel:@ loses its "@") and writes back in its own way: an
+# international name in punycode where the fast engine percent-encodes it, an empty
+# user dropped, "a:b:80" reordered, an overlong name cut. Only a plain name with an
+# optional port is left to the fast engine. (Its scheme may start with a digit or a
+# dot: "80a:b" has one to the reference, which then reads "b" as a host.)
+_AUTHORITY_RE = re.compile(r"(?:[A-Za-z0-9+.-]+:)?//([^/?#]*)|[A-Za-z0-9+.-]+:([^/?#]*)")
+_PLAIN_AUTHORITY_RE = re.compile(r"[A-Za-z0-9._+-]{0,255}(?::[0-9]*)?")
+_LONG_HOST_PART_RE = re.compile(r"[^.:]{64}")
+# An autolink's text is shown decoded by the reference (percent escapes, punycode).
+_DECODED_AUTOLINK_RE = re.compile(r"<[^<>\s]*(?:%|[xX][nN]--)[^<>\s]*>")
+# Emphasis next to a symbol beyond ASCII (currency signs, arrows, emoji): the reference
+# counts Unicode's symbols as punctuation when it decides what can open or close
+# emphasis, as CommonMark 0.31 does; the fast engine counts only punctuation.
+_NON_ASCII_MARK_RE = re.compile(r"[^\x00-\x7f\w\s]")  # punctuation or symbol
+# Containers nested about twenty deep: the reference stops nesting there, the fast
+# engine does not. Every level takes at least one character of a line's indentation
+# or markers, so a line starting with eighteen of them is sent to the reference.
+_DEEP_NESTING_RE = re.compile(r"\n[ \t>*+\-.)0-9]{18}")
+_DEEP_NESTING_AT_START_RE = re.compile(r"[ \t>*+\-.)0-9]{18}")
+_LONE_CR_RE = re.compile(r"\r(?!\n)")
+_BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
+_NOT_A_BRACKET_RE = re.compile(r"[^\[\]]+|\\[\[\]]")  # escaped ones are no brackets
 
 
 def _spaces_read_differently(text: str) -> bool:
     # (Looked for one by one first, about 8 us an article: the pattern takes 130 us.)
     return any(c in text for c in _ODD_SPACES) or (
         any(c in text for c in _WIDE_SPACES) and bool(_WIDE_SPACE_AT_AN_END_RE.search(text)))
+
+
+def _symbol_beside_delimiter(text: str) -> bool:
+    # (Twice as fast as a pattern for the pair: most of these marks are quotes, dashes.)
+    for match in _NON_ASCII_MARK_RE.finditer(text):
+        at = match.start()
+        if ((text[at - 1:at] in ("*", "_") or text[at + 1:at + 2] in ("*", "_"))
+                and unicodedata.category(match.group())[0] == "S"):
+            return True
+    return False
+
+
+def _image_alt_escaped_or_broken(text: str) -> bool:
+    """An image whose paragraph, from the image on, holds a backslash or a hard line
+    break: the fast engine drops both from the image's alt text."""
+    start = text.find("![")
+    while start >= 0:
+        end = _BLANK_LINE_RE.search(text, start)
+        rest = text[start:end.start() if end else len(text)]
+        if "\\" in rest or "  \n" in rest or "  \r" in rest:
+            return True
+        start = text.find("![", start + 2)
+    return False
+
+
+def _deeply_nested(text: str) -> bool:
+    if _DEEP_NESTING_RE.search(text) or _DEEP_NESTING_AT_START_RE.match(text):
+        return True
+    # Links and images in one another: each needs its "](" (reference links, the other
+    # way to nest them, go to the reference with their definitions).
+    if text.count("](") < 18:
+        return False
+    # Each round takes out the innermost pairs of brackets: as many rounds as they nest.
+    # (A loop over the brackets took 11 us an article of the Wikinews corpus.)
+    brackets = _NOT_A_BRACKET_RE.sub("", text)
+    for _ in range(18):
+        if "[]" not in brackets:
+            return False
+        brackets = brackets.replace("[]", "")
+    return True
+
+
+def _read_differently(text: str, lowered: str) -> bool:
+    """True for text holding something the checks above name (looked for only where a
+    character it needs is in the text, most of them never for plain prose)."""
+    return ("\0" in text or ("\r" in text and bool(_LONE_CR_RE.search(text)))
+            or "](<" in text
+            or (not text.isascii() and ("*" in text or "_" in text)
+                and _symbol_beside_delimiter(text))
+            or ("![" in text and _image_alt_escaped_or_broken(text))
+            or ("<" in text and ("%" in text or "xn--" in lowered)
+                and bool(_DECODED_AUTOLINK_RE.search(text)))
+            or _deeply_nested(text))
 
 
 def engine_name() -> str:
@@ -141,7 +217,7 @@ def _render_fast(text: str) -> str | None:
         return None
     # Reference definitions ("[x]: url") are read differently in several ways (a
     # backslash in them, a title on the next line, an unclosed inline link beside them).
-    if "]:" in text or _spaces_read_differently(text):
+    if "]:" in text or _spaces_read_differently(text) or _read_differently(text, lowered):
         return None
     if "`" in text and (("[" in text and "`" in text[text.index("[") + 1:])
                         or _BLANK_CODE_SPAN_RE.search(text)):
@@ -156,8 +232,8 @@ def _render_fast(text: str) -> str | None:
     # a code block still open at the end of text that ends without a line break gains
     # one. And where the two read the structure differently: a list marker after a
     # block quote (which of them may interrupt the quote's paragraph), a code block in
-    # a list item, a line indented with a tab, a backslash ending a line in a code span
-    # or a link. (Each is looked for only where a character it needs is in the text.)
+    # a list item, a tab in a line's indentation or markers, a backslash ending a line
+    # in a code span or a link. (Each is looked for only where a character it needs is in the text.)
     if ">" in text and "<blockquote>" in html and (
             "<blockquote>\n</blockquote>" in html or _LIST_MARKER_RE.search(text)):
         return None
@@ -171,11 +247,13 @@ def _render_fast(text: str) -> str | None:
         url = unescape(url)
         if not is_safe_url(url):
             return None
-        host = _HOST_RE.match(url)
-        if host and "%" in host.group(1):  # an IDN: punycode vs percent-encoding
-            return None
-        if url[:7].lower() == "mailto:" and not _PLAIN_MAILTO_RE.fullmatch(url):
-            return None  # the reference reads its domain as a host (punycode, ports)
+        if url[:7].lower() == "mailto:":
+            if not _PLAIN_MAILTO_RE.fullmatch(url):
+                return None  # the reference reads its domain as a host (punycode, ports)
+        elif authority := _AUTHORITY_RE.match(url):
+            host = authority.group(1) if authority.group(1) is not None else authority.group(2)
+            if not _PLAIN_AUTHORITY_RE.fullmatch(host) or _LONG_HOST_PART_RE.search(host):
+                return None
         if "%" in url and any(e in url for e in _WIDE_SPACE_ESCAPES):
             return None
     return html

@@ -55,6 +55,15 @@ DIVERGENT = [
     ">(``2)   \n--- 2) `\\\n `", "[x](\\\n)",  # a backslash ending a line
     "<mailto:q@r.s\u201d>",  # a mailto domain the reference writes in punycode
     "<mailto:q@r.s===tel:1>",  # ... or reads a port in
+    "a*\u20acb*", "**Cost:**\u20ac5", "_a_\u2192", "a*\x00b*",  # a symbol beside emphasis
+    "![\\[](u)", "![a  \nb](u)",  # a backslash or a hard break in an image's alt text
+    "[a](< u>)",  # white space inside a destination in angle brackets
+    "<http://xn--mnchen-3ya.de>", "<http://a.b/%C3%BC>",  # an autolink's text decoded
+    "[a](//h\u00f4st/p)", "[a](http://@a.b/)", "[a](http://a:b:80/)",  # hosts rewritten
+    "[a](Https:@\\))", "[a](tel:@)", "[a](80http:[http:1))", "[a](http://" + "a" * 64 + ")",
+    "> " * 20 + "a", "- " * 10 + "a", "[" * 20 + "a" + "](u)" * 20,  # nested too deep
+    ">a\r- ", "[a](b\x00c)",  # a lone carriage return, a NUL in a link
+    "> > > > > \ta",  # a tab after block quote markers
 ]
 
 
@@ -142,7 +151,9 @@ _FUZZ_PIECES = [
     "|", '"', "'", "http://x.y/z", "mailto:q@r.s", "tel:1", "[l](http://u.v/w)",
     "![i](p.png)", "<http://x.y>", "[x]: /u", "[x]", "[x][]", "\u00e9", "\u201d", "\u2026",
     "\u00a0", "\u2003", "\x0c", "\x1c", "\ufeff", "a\u2009b", "*a*\x85b", "_\u2028_", "- \u3000",
-    "](\u2003", "\u2003)",
+    "](\u2003", "\u2003)", "\u20ac", "\u00a9", "\u2192", "\U0001f642", "\x00", "\r", "![",
+    "](<", "xn--", "%C3%BC", "@", "//", "h\u00f4st", "[::1]", ":80", "%5B", "> > > > > ",
+    "- - - - ", "\u00ab", "\u00bb", "^", "http://", "https:", "tel:", "\\*", "  \r\n",
 ]
 
 
