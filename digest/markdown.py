@@ -239,6 +239,8 @@ def _render_fast(text: str) -> str | None:
         return None
     if "<pre>" in html and (not text.endswith("\n") or "<li>" in html):
         return None
+    if ' title=""' in html:  # an empty link title, which the reference leaves out
+        return None
     if ("\t" in text and _TAB_INDENT_RE.search(text)) or (
             "\\" in text and ("\\\n" in text or "\\\r" in text)
             and ("`" in text or "](" in text)):

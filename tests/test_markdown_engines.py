@@ -64,6 +64,7 @@ DIVERGENT = [
     "> " * 20 + "a", "- " * 10 + "a", "[" * 20 + "a" + "](u)" * 20,  # nested too deep
     ">a\r- ", "[a](b\x00c)",  # a lone carriage return, a NUL in a link
     "> > > > > \ta",  # a tab after block quote markers
+    '[a](u "")', "![a](u ())",  # an empty title
 ]
 
 
