@@ -235,7 +235,10 @@ def _render_fast(text: str) -> str | None:
     # a list item, a tab in a line's indentation or markers, a backslash ending a line
     # in a code span or a link. (Each is looked for only where a character it needs is in the text.)
     if ">" in text and "<blockquote>" in html and (
-            "<blockquote>\n</blockquote>" in html or _LIST_MARKER_RE.search(text)):
+            "<blockquote>\n</blockquote>" in html or _LIST_MARKER_RE.search(text)
+            # a code span going on in a quote's lazy line: its indentation is kept by
+            # the reference only
+            or ("<code>" in html and "\n " in text)):
         return None
     if "<pre>" in html and (not text.endswith("\n") or "<li>" in html):
         return None

@@ -65,6 +65,7 @@ DIVERGENT = [
     ">a\r- ", "[a](b\x00c)",  # a lone carriage return, a NUL in a link
     "> > > > > \ta",  # a tab after block quote markers
     '[a](u "")', "![a](u ())",  # an empty title
+    "> `a\n  b`",  # a code span going on in a block quote's lazy, indented line
 ]
 
 
