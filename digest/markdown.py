@@ -125,7 +125,8 @@ _DEEP_NESTING_RE = re.compile(r"\n[ \t>*+\-.)0-9]{18}")
 _DEEP_NESTING_AT_START_RE = re.compile(r"[ \t>*+\-.)0-9]{18}")
 _LONE_CR_RE = re.compile(r"\r(?!\n)")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
-_NOT_A_BRACKET_RE = re.compile(r"[^\[\]]+|\\[\[\]]")  # escaped ones are no brackets
+# (A backslash and what it escapes go too: an escaped bracket is none.)
+_NOT_A_BRACKET_RE = re.compile(r"[^\[\]\\]+|\\.?", re.DOTALL)
 
 
 def _spaces_read_differently(text: str) -> bool:
@@ -233,7 +234,8 @@ def _render_fast(text: str) -> str | None:
     # one. And where the two read the structure differently: a list marker after a
     # block quote (which of them may interrupt the quote's paragraph), a code block in
     # a list item, a tab in a line's indentation or markers, a backslash ending a line
-    # in a code span or a link. (Each is looked for only where a character it needs is in the text.)
+    # in a code span or a link. (Each is looked for only where a character it needs is
+    # in the text.)
     if ">" in text and "<blockquote>" in html and (
             "<blockquote>\n</blockquote>" in html or _LIST_MARKER_RE.search(text)
             # a code span going on in a quote's lazy line: its indentation is kept by
