@@ -121,6 +121,8 @@ _NON_ASCII_MARK_RE = re.compile(r"[^\x00-\x7f\w\s]")  # punctuation or symbol
 # Containers nested about twenty deep: the reference stops nesting there, the fast
 # engine does not. Every level takes at least one character of a line's indentation
 # or markers, so a line starting with eighteen of them is sent to the reference.
+# (Two patterns: led by "\n", the search skips ahead to line breaks; "(?m)^" tries
+# every position.)
 _DEEP_NESTING_RE = re.compile(r"\n[ \t>*+\-.)0-9]{18}")
 _DEEP_NESTING_AT_START_RE = re.compile(r"[ \t>*+\-.)0-9]{18}")
 _LONE_CR_RE = re.compile(r"\r(?!\n)")
