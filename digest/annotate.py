@@ -8,9 +8,9 @@ line; an annotation is never dropped silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
+from typing import NamedTuple
 
 import lz4.block
 
@@ -19,7 +19,6 @@ from digest.cache import texts_hash
 from digest.errors import Problem
 from digest.markdown import is_safe_url, render_markdown
 from digest.model import Article, Note, Person, Quote, Selector
-from digest.slotpickle import fast_slots_pickle
 
 NOTE_LABELS = {
     "context": "Context",
@@ -32,10 +31,9 @@ NOTE_LABELS = {
 Found = tuple[int, int] | None  # where an annotation was placed in the text, if it was
 
 
-@fast_slots_pickle
-@dataclass(frozen=True, slots=True)
-class AnnotatedArticle:
-    """An article with its body rendered and every annotation placed.
+class AnnotatedArticle(NamedTuple):
+    """An article with its body rendered and every annotation placed (a named tuple, as
+    the model's records: see model.py).
 
     Holds the page's body HTML and, for the article's feed entry, the Markdown's own
     HTML and where each quote and note was found in its text: a feed shows only an

@@ -9,7 +9,6 @@ Checks that need the whole site (unknown topics, speakers, related slugs) travel
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 
@@ -44,9 +43,11 @@ class Reference(NamedTuple):
     column: int
 
 
-@dataclass(frozen=True)
-class ArticleResult:
-    """Everything one article contributes: the model, its page body and its problems."""
+class ArticleResult(NamedTuple):
+    """Everything one article contributes: the model, its page body and its problems.
+
+    A named tuple, as the model's records (see model.py): it is what the build cache
+    keeps of each article."""
 
     src_rel: str
     article: Article | None
@@ -241,7 +242,7 @@ def process_article(source: SourceText, sidecar: SourceText | None, config: Site
         article, rendered.html, people, person_href, config.allow_html, report.problems)
     # The Markdown source is not needed past this point; dropping it keeps the
     # cache and the worker results small.
-    article = replace(article, body="")
+    article = article._replace(body="")
     annotated = AnnotatedArticle.of(article, body_html, rendered.html, quote_places,
                                     note_places, config.allow_html)
     return ArticleResult(source.src_rel, article, annotated, tuple(report.problems),

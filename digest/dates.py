@@ -5,9 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
-
-from digest.slotpickle import fast_slots_pickle
+from typing import NamedTuple
 
 # English month names, fixed: calendar.month_name follows the machine's locale, and
 # the same input must build the same bytes everywhere.
@@ -16,10 +14,11 @@ MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "A
 _FUZZY_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-@fast_slots_pickle
-@dataclass(frozen=True, slots=True, order=True)
-class FuzzyDate:
-    """A date known to the year, the month or the day."""
+class FuzzyDate(NamedTuple):
+    """A date known to the year, the month or the day; ordered as (year, month, day).
+
+    A named tuple, as the model's records (see model.py): every article's events hold
+    them, kept in the build cache."""
 
     year: int
     month: int = 0  # 0: unknown

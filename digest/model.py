@@ -1,16 +1,25 @@
-"""The content model: frozen dataclasses, no I/O. Later stages build new objects."""
+"""The content model: immutable records, no I/O. Later stages build new objects.
+
+What an article is made of (Article and everything in it) are named tuples; the rest
+are frozen dataclasses. Every article's record is kept in the build cache and crosses
+from the worker processes that read articles to the build's own, and a frozen
+dataclass took about three times as long to unpickle as a named tuple (0.95 against
+0.34 us, about 15 of them an article). With named tuples a rebuild after one sidecar
+edit at 10,000 articles went from 1.77 to 1.44 s. Change one with `._replace(...)`,
+not `dataclasses.replace`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from digest.config import SiteConfig
 from digest.dates import FuzzyDate
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     title: str
     url: str
 
@@ -36,8 +45,7 @@ class Person:
     column: int = field(default=1, compare=False)
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(NamedTuple):
     """W3C TextQuoteSelector, with the sidecar position it came from."""
 
     exact: str
@@ -47,8 +55,7 @@ class Selector:
     column: int = 1
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     id: str
     text: str
     speaker: str
@@ -57,8 +64,7 @@ class Quote:
     callout: bool = False
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     id: str
     number: int
     kind: str
@@ -68,8 +74,7 @@ class Note:
     rating: str = ""
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     date: FuzzyDate
     title: str
     end: FuzzyDate | None = None
@@ -78,8 +83,7 @@ class Event:
     id: str = ""
 
 
-@dataclass(frozen=True)
-class Article:
+class Article(NamedTuple):
     slug: str
     src_rel: str
     sidecar_rel: str

@@ -43,7 +43,7 @@ def test_articles_listings_and_titles_that_changed(demo: Analysis) -> None:
     article_keys = {**last.article_keys, IRAN: "edited", RELATES_TO_IRAN: "edited too"}
     listing_keys = {**last.listing_keys, IRAN: "a quote edited",
                     RELATES_TO_IRAN: "retitled"}
-    retitled = dataclasses.replace(demo.site.by_slug[RELATES_TO_IRAN], title="New title")
+    retitled = demo.site.by_slug[RELATES_TO_IRAN]._replace(title="New title")
     changes = changes_since(last, _inputs(
         demo, article_keys=article_keys, listing_keys=listing_keys,
         articles={**demo.site.by_slug, RELATES_TO_IRAN: retitled}))
@@ -79,9 +79,8 @@ def test_listings_of_a_changed_article_now_and_in_the_last_build(demo: Analysis)
     iran = site.by_slug[IRAN]
     assert iran.topics == ("iran", "civil-aviation")
     assert {q.speaker for q in iran.quotes} == {"hassan-rouhani", "volodymyr-zelensky"}
-    quote = dataclasses.replace(iran.quotes[0], speaker="someone-else")
-    before = dataclasses.replace(iran, date=dt.date(2020, 1, 12), topics=("elsewhere",),
-                                 quotes=(quote,))
+    quote = iran.quotes[0]._replace(speaker="someone-else")
+    before = iran._replace(date=dt.date(2020, 1, 12), topics=("elsewhere",), quotes=(quote,))
     last = {**site.by_slug, IRAN: before}
     changed = frozenset({IRAN})
     listed = Changes(changed, changed).listed(site, last, {})

@@ -135,7 +135,6 @@ def test_a_merge_is_reused_only_while_what_it_reads_is_unchanged(make_site) -> N
     """`digest serve` merges again after every save; given its memo, the last merge is
     reused while every article's slug, date order, events and topics are unchanged, and
     made anew (equal to a merge with no memo) after any change to them."""
-    import dataclasses
 
     from digest import validate
     from digest.fields import Validation
@@ -152,7 +151,7 @@ def test_a_merge_is_reused_only_while_what_it_reads_is_unchanged(make_site) -> N
 
     def edited(**fields: object) -> dict[str, object]:
         events = list(later.events)
-        events[own] = dataclasses.replace(events[own], **fields)
+        events[own] = events[own]._replace(**fields)
         return {"events": tuple(events)}
 
     changes = {
@@ -164,7 +163,7 @@ def test_a_merge_is_reused_only_while_what_it_reads_is_unchanged(make_site) -> N
     }
     for what, change in changes.items():
         assert validate.merge_chronology(articles, marks, Validation([]), memo) == first
-        changed = tuple(dataclasses.replace(a, **change) if a is later else a
+        changed = tuple(a._replace(**change) if a is later else a
                         for a in articles)
         changed_marks = {a.slug: ((1, 1),) * len(a.events) for a in changed}
         merged = validate.merge_chronology(changed, changed_marks, Validation([]), memo)

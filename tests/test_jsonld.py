@@ -241,7 +241,7 @@ def extract_jsonld(html: str) -> list[Any]:
 
 def test_hostile_text_cannot_leave_the_script_element(demo: Analysis, links: urls.Urls) -> None:
     hostile = "</script><script>alert(1)</script><!-- & \u2028"
-    article = dataclasses.replace(demo.site.articles[0], title=hostile, section=hostile)
+    article = demo.site.articles[0]._replace(title=hostile, section=hostile)
     element = article_jsonld(demo.site, article, links)
     inner = element.removeprefix('<script type="application/ld+json">').removesuffix("</script>")
     assert not set("<>&\u2028") & set(inner)

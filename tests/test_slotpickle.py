@@ -1,4 +1,5 @@
-"""Pickling of the frozen slotted classes the build cache holds."""
+"""Pickling of the classes the build cache holds: frozen slotted dataclasses and named
+tuples."""
 
 from __future__ import annotations
 
@@ -14,16 +15,28 @@ from digest.pipeline import Analysis
 
 
 def test_cached_classes_round_trip_and_stay_frozen(demo: Analysis) -> None:
+    problem = Problem("content/a.yaml", 3, 7, "message", "hint", "warning", "code")
+    again = pickle.loads(pickle.dumps(problem, protocol=pickle.HIGHEST_PROTOCOL))
+    assert type(again) is Problem and again == problem
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        again.__setattr__(dataclasses.fields(again)[0].name, None)
+    # The article records are named tuples (see model.py): as unchangeable, and they
+    # come back as the same classes, not as plain tuples.
     annotated = next(iter(demo.annotated.values()))
-    values = [Problem("content/a.yaml", 3, 7, "message", "hint", "warning", "code"),
-              FuzzyDate(2019, 5), FuzzyDate(2020, 1, 13), annotated]
-    for value in values:
+    articles = demo.site.articles
+    quote = next(q for a in articles for q in a.quotes)
+    note = next(n for a in articles for n in a.notes if n.sources)
+    event = next(e for a in articles for e in a.events)
+    records = [FuzzyDate(2019, 5), FuzzyDate(2020, 1, 13), annotated, annotated.article,
+               quote, quote.selector, note, note.sources[0], event]
+    for value in records:
         again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert type(again) is type(value) and again == value
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            again.__setattr__(dataclasses.fields(again)[0].name, None)
+        with pytest.raises(AttributeError, match="can't set attribute"):
+            setattr(again, again._fields[0], None)
     assert isinstance(annotated, AnnotatedArticle)
     assert pickle.loads(pickle.dumps(annotated)).body_html == annotated.body_html
+    assert FuzzyDate(2019) < FuzzyDate(2019, 1) < FuzzyDate(2019, 1, 1) < FuzzyDate(2020)
 
 
 def test_a_state_of_the_wrong_shape_is_refused() -> None:
