@@ -9,20 +9,18 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 import click
-
-from digest.slotpickle import fast_slots_pickle
 
 Severity = Literal["error", "warning"]
 
 
-@fast_slots_pickle  # the build cache holds a hundred thousand of these
-@dataclass(frozen=True, slots=True, order=True)
-class Problem:
-    """One thing wrong (or suspicious) in one file, at one position."""
+class Problem(NamedTuple):
+    """One thing wrong (or suspicious) in one file, at one position.
+
+    A named tuple, as the article records (see model.py): the build cache keeps every
+    article's problems, and on a large site with warnings that is many thousands."""
 
     path: str
     line: int
@@ -46,7 +44,7 @@ class Problem:
 
     def as_json(self) -> dict[str, Any]:
         """The JSON shape of `digest check --format json`."""
-        data = asdict(self)
+        data = self._asdict()
         keys = ("path", "line", "column", "severity", "code", "message", "hint")
         return {k: data[k] for k in keys}
 
