@@ -3,8 +3,8 @@
 What an article is made of (Article and everything in it) are named tuples; the rest
 are frozen dataclasses. Every article's record is kept in the build cache and crosses
 from the worker processes that read articles to the build's own, and a frozen
-dataclass took about three times as long to unpickle as a named tuple (0.95 against
-0.34 us, about 15 of them an article). With named tuples a rebuild after one sidecar
+dataclass took two to three times as long to unpickle as a named tuple (0.95 against
+0.34-0.52 us, about 15 of them an article). With named tuples a rebuild after one sidecar
 edit at 10,000 articles went from 1.77 to 1.44 s. Change one with `._replace(...)`,
 not `dataclasses.replace`.
 """
