@@ -410,6 +410,23 @@ def machine_description() -> str:
     return f"{cpu}, {os.cpu_count()} logical CPUs{memory}, {platform.platform()}"
 
 
+def checkout_description(root: Path = REPO_ROOT) -> str:
+    """The commit of the checkout this script is in, and whether it has uncommitted
+    changes: which code a report measured, when digest runs from this checkout (the
+    default, with an editable install)."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True,
+                              text=True, check=False, timeout=60)
+    try:
+        head, status = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    if head.returncode != 0 or status.returncode != 0:
+        return "not a git checkout"
+    state = "with uncommitted changes" if status.stdout.strip() else "clean"
+    return f"commit {head.stdout.strip()} ({state})"
+
+
 def digest_version(args: argparse.Namespace) -> str:
     cmd, env, origin = digest_command(args.digest_cmd)
     try:
@@ -441,6 +458,7 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, hugo_version
         f"- machine: {machine_description()}",
         f"- Hugo: {hugo_version}",
         f"- digest: {digest_version(args)} ({jobs})",
+        f"- this checkout: {checkout_description()}",
         f"- outputs written under {outputs}",
         f"- load average at the end (1, 5, 15 min): {load}; other processes skew wall times, "
         "CPU seconds (user + system, in the run list) less so",
