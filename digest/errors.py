@@ -51,8 +51,13 @@ class Problem(NamedTuple):
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Sort by path, then line and column, dropping exact duplicates."""
-    return sorted(set(problems), key=lambda p: (p.path, p.line, p.column, p.message))
+    """Sort by path, then line and column, dropping exact duplicates.
+
+    Problems compare field by field (path, line, column, message, hint, severity,
+    code), so two at the same place with the same message are still put in one order:
+    sorting on the place and message alone left them in the order of a set, which
+    depends on the process's string hashing."""
+    return sorted(set(problems))
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 
@@ -51,3 +54,15 @@ def test_an_annotated_article_gives_back_both_texts_and_the_places(demo: Analysi
     alone = AnnotatedArticle.of(article, body, "", places, notes, False)
     assert len(annotated.html_lz4) < len(alone.html_lz4) + 60
     assert AnnotatedArticle.of(article, "", "", places, notes, False).body_html == ""
+
+
+def test_problems_at_one_place_with_one_message_sort_the_same_in_every_process() -> None:
+    # Two problems differing only after the message: their order used to follow a
+    # set's, which follows PYTHONHASHSEED.
+    code = ("from digest.errors import Problem, sort_problems; "
+            "ps = [Problem('a.md', 1, 1, 'm', hint) for hint in 'zyxwvutsrq']; "
+            "print(' '.join(p.hint for p in sort_problems(ps + ps)))")
+    orders = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}
+                             ).stdout.strip() for seed in range(6)}
+    assert orders == {"q r s t u v w x y z"}
