@@ -49,7 +49,6 @@ class Problem(NamedTuple):
         return {k: data[k] for k in keys}
 
 
-
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Sort by path, then line and column, dropping exact duplicates.
 
