@@ -91,7 +91,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                            time.perf_counter() - started)
     # Only now: see the module's docstring.
     from digest import pipeline
-    from digest.feedstore import FeedBodyStore
+    from digest.feedstore import FeedEntryStore
     from digest.pagekeys import PageMemo
     from digest.parallel import default_jobs
     from digest.search import index_site
@@ -113,12 +113,12 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
         # The search index needs the whole site in one folder, so it rules out an update.
         site = StagedSite(target, {d: h for d, (_, h) in before.items()} if before else None,
                           update=before is not None and not analysis.config.search)
-        feed_bodies = FeedBodyStore(config.root) if use_cache else None
+        feed_store = FeedEntryStore(config.root) if use_cache else None
         try:
             pipeline.render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
                          # Keys are made on every build, so that the next one can reuse.
                          reuse=(lambda fp: PageMemo(fp, before or {})) if state else None,
-                         writer=site, feed_bodies=feed_bodies)
+                         writer=site, feed_store=feed_store)
             _wait_for(cache_writers)
         except BaseException:
             with ctrl_c_ignored():  # a second Ctrl-C must not leave half a staging folder
@@ -137,8 +137,8 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                                     "warnings": analysis.warnings})
         state.save()
         save_compiled(config.root, compiled)
-        if feed_bodies is not None:
-            feed_bodies.save()
+        if feed_store is not None:
+            feed_store.save()
     seconds = time.perf_counter() - started
     log.debug("built %d files (%d articles, %d written) into %s in %.2f s", count,
               len(analysis.site.articles), len(site.changed()), target, seconds)

@@ -22,6 +22,7 @@ from digest.cache import BuildCache, content_hash
 from digest.collector import plain_data_arriving, set_aside
 from digest.config import SiteConfig
 from digest.errors import Problem
+from digest.feeds import PackedEntry
 from digest.interrupts import ctrl_c_held, ctrl_c_ignored
 from digest.markdown import engine_name
 from digest.model import Person
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 PARALLEL_THRESHOLD = 48
 RENDER_CHUNK = 250
-FEED_CHUNK = 64  # feed entry bodies per task: about 30 ms of work
+FEED_CHUNK = 48  # feed entries per task: about 30 ms of work
 
 
 def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteConfig,
@@ -201,9 +202,9 @@ def _render_article_chunk(slugs: list[str]) -> list[Any]:
     return [sink.write(page) for page in renderer.article_pages(slugs)]
 
 
-def _feed_body_chunk(slugs: list[str]) -> list[str]:
+def _feed_entry_chunk(slugs: list[str]) -> list[PackedEntry]:
     assert _WORKER is not None
-    return _WORKER[0].feed_bodies(slugs)
+    return _WORKER[0].feed_entries(slugs)
 
 
 def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
@@ -236,22 +237,30 @@ def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
     progress = Progress(len(slugs), "Rendering pages")
     set_aside()
     try:
-        # The feed entry bodies the feeds will need are made by the workers too (the
-        # feeds themselves are made after the pages, by this process).
-        missing = renderer.missing_feed_bodies()
+        # The feed entries the feeds will need are made by the workers too (the feeds
+        # themselves are put together after the pages, by this process).
+        missing = renderer.missing_feed_entries()
         feed_chunks = [missing[i:i + FEED_CHUNK] for i in range(0, len(missing), FEED_CHUNK)]
         with worker_pool(jobs) as pool:
             futures = [pool.submit(_render_article_chunk, chunk) for chunk in chunks]
-            feed_futures = [pool.submit(_feed_body_chunk, chunk) for chunk in feed_chunks]
+            feed_futures = [pool.submit(_feed_entry_chunk, chunk) for chunk in feed_chunks]
             for page in itertools.chain(renderer.other_pages(), reused):
                 sink.record(sink.write(page))
-            for future in futures:
-                written = future.result()
+            # Done with its own share, this process takes back the chunks no worker has
+            # started (a task not yet handed to a worker can be cancelled), last first:
+            # on a small site it finished its pages long before the workers, and waited.
+            entries = {i: renderer.feed_entries(feed_chunks[i])
+                       for i in reversed(range(len(feed_chunks))) if feed_futures[i].cancel()}
+            pages = {i: [sink.write(page) for page in renderer.article_pages(chunks[i])]
+                     for i in reversed(range(len(chunks))) if futures[i].cancel()}
+            for i, future in enumerate(futures):
+                written = pages[i] if i in pages else future.result()
                 progress.advance(len(written))
                 for item in written:
                     sink.record(item)
-            for chunk, future in zip(feed_chunks, feed_futures, strict=True):
-                renderer.keep_feed_bodies(chunk, future.result())
+            for i, chunk in enumerate(feed_chunks):
+                renderer.keep_feed_entries(
+                    chunk, entries[i] if i in entries else feed_futures[i].result())
     finally:
         _WORKER = None
         progress.close()

@@ -20,7 +20,7 @@ from digest.annotate import AnnotatedArticle
 from digest.cache import BuildCache, content_hash
 from digest.config import SiteConfig, load_config
 from digest.errors import Problem, sort_problems
-from digest.feedstore import FeedBodyStore
+from digest.feedstore import FeedEntryStore
 from digest.fragments import FragmentMemo
 from digest.incremental import theme_fingerprint
 from digest.model import Site
@@ -112,12 +112,12 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
 def render_files(analysis: Analysis, jobs: int = 1,
                  reuse: Callable[[str], PageMemo] | None = None,
                  writer: W | None = None, views: ViewCache | None = None,
-                 feed_bodies: FeedBodyStore | None = None) -> W:
+                 feed_store: FeedEntryStore | None = None) -> W:
     """Every output file of the site, given to `writer` (by default a SiteWriter that
     keeps them in memory).
 
     `reuse` turns the theme fingerprint into a PageMemo of the previous build's pages,
-    so unchanged pages are not rendered again; `feed_bodies` keeps feed entry bodies
+    so unchanged pages are not rendered again; `feed_store` keeps feed entries
     between builds."""
     config = analysis.config
     links = urls.Urls(config.base_url)
@@ -158,7 +158,7 @@ def render_files(analysis: Analysis, jobs: int = 1,
     if writer is None:
         writer = cast(W, SiteWriter())
     ctx = RenderContext(analysis.site, analysis.annotated, env, links, analysis.article_keys,
-                        analysis.registries_key, views, fragments, feed_bodies)
+                        analysis.registries_key, views, fragments, feed_store)
     renderer = SiteRenderer(ctx, reuse(fingerprint) if reuse is not None else None)
     render_pages(renderer, jobs, writer)
     for output in renderer.feeds():

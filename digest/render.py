@@ -20,15 +20,19 @@ from digest.changes import Changes, KeyInputs, changes_since, sitemap_part
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import (
     Feed,
+    PackedEntry,
+    atom_entry,
     feed_entry_html,
     feed_links,
     forget_entries_but,
+    knows_atom_entry,
     knows_feed_entry_html,
     oldest_day,
+    remember_atom_entry,
     remember_feed_entry_html,
     site_feeds,
 )
-from digest.feedstore import FeedBodyStore
+from digest.feedstore import FeedEntryStore
 from digest.fragments import FragmentMemo
 from digest.jsonld import article_jsonld, meta_tags, person_jsonld
 from digest.markdown import render_markdown
@@ -66,7 +70,7 @@ class RenderContext:
     registries_key: str = ""
     views: ViewCache | None = None  # `digest serve`: views kept between rebuilds
     fragments: FragmentMemo | None = None  # the `once` global's memo, freed after use
-    feed_bodies: FeedBodyStore | None = None  # `digest build`: the last builds' feed bodies
+    feed_store: FeedEntryStore | None = None  # `digest build`: the last builds' feed entries
 
 
 @lru_cache(maxsize=32768)
@@ -620,9 +624,9 @@ class SiteRenderer:
     def feeds(self) -> Iterator[OutputFile]:
         """The site's feeds; one is made again only when its articles' input keys, the
         oldest article's year (in feed ids) or the fallback date of empty feeds change."""
-        missing = self.missing_feed_bodies()
+        missing = self.missing_feed_entries()
         if missing:
-            self.keep_feed_bodies(missing, self.feed_bodies(missing))
+            self.keep_feed_entries(missing, self.feed_entries(missing))
         for feed, key, reused in self._feed_plan:
             yield reused or feed.output(key)
         forget_entries_but(self.ctx.annotated.values())
@@ -640,43 +644,51 @@ class SiteRenderer:
                                             keyed)))
         return plan
 
-    def missing_feed_bodies(self) -> list[str]:
-        """The articles whose feed entry bodies the feeds to be made need and nobody
-        made yet (bodies an earlier build kept are taken first), so that `digest build`
-        can make them in its workers."""
-        allow_html = self.site.config.allow_html
-        return [slug for slug in self._feed_bodies_wanted if not knows_feed_entry_html(
-            self.ctx.annotated[slug], allow_html, self.links)]
+    def missing_feed_entries(self) -> list[str]:
+        """The articles whose feed entries (body and Atom entry) the feeds to be made need
+        and nobody made yet (entries an earlier build kept are taken first), so that
+        `digest build` can make them in its workers."""
+        allow_html, site, links = self.site.config.allow_html, self.site, self.links
+        return [slug for slug in self._feed_entries_wanted
+                if not knows_feed_entry_html(annotated := self.ctx.annotated[slug],
+                                             allow_html, links)
+                or not knows_atom_entry(site, annotated, links)]
 
     @functools.cached_property
-    def _feed_bodies_wanted(self) -> list[str]:
-        """`missing_feed_bodies` before any is made: the store is looked up once."""
+    def _feed_entries_wanted(self) -> list[str]:
+        """`missing_feed_entries` before any is made: the store is looked up once."""
         plan = self._feed_plan
         if all(reused is not None for _, _, reused in plan):
             return []
-        allow_html = self.site.config.allow_html
         # Every article of every feed, so that the store keeps them all.
         shown = [self.ctx.annotated[slug] for slug in
                  dict.fromkeys(a.slug for feed, _, _ in plan for a in feed.articles)]
-        if self.ctx.feed_bodies is not None:
-            shown = self.ctx.feed_bodies.recall(shown, self.ctx.article_keys, allow_html,
-                                                self.links)
+        if self.ctx.feed_store is not None:
+            shown = self.ctx.feed_store.recall(shown, self.ctx.article_keys, self.site,
+                                               self.links)
         return [a.article.slug for a in shown]
 
-    def feed_bodies(self, slugs: Iterable[str]) -> list[str]:
-        """The feed entry bodies of these articles, made (perhaps in a worker)."""
-        allow_html = self.site.config.allow_html
-        return [feed_entry_html(self.ctx.annotated[slug], allow_html, self.links)
-                for slug in slugs]
-
-    def keep_feed_bodies(self, slugs: list[str], bodies: list[str]) -> None:
-        """Feed entry bodies made by `feed_bodies`, for the feeds and the next builds."""
-        allow_html = self.site.config.allow_html
-        for slug, html in zip(slugs, bodies, strict=True):
+    def feed_entries(self, slugs: Iterable[str]) -> list[PackedEntry]:
+        """The feed entries of these articles, made (perhaps in a worker: the Atom entry
+        too, which the feeds, made by the build's own process, would otherwise make one
+        after another) and packed to travel and be kept."""
+        allow_html, site, links = self.site.config.allow_html, self.site, self.links
+        packed = []
+        for slug in slugs:
             annotated = self.ctx.annotated[slug]
-            remember_feed_entry_html(annotated, allow_html, self.links, html)
-            if self.ctx.feed_bodies is not None:
-                self.ctx.feed_bodies.keep(annotated, self.ctx.article_keys, html)
+            packed.append(PackedEntry.pack(feed_entry_html(annotated, allow_html, links),
+                                           atom_entry(site, annotated, links)))
+        return packed
+
+    def keep_feed_entries(self, slugs: list[str], entries: list[PackedEntry]) -> None:
+        """Feed entries made by `feed_entries`, for the feeds and the next builds."""
+        allow_html, site, links = self.site.config.allow_html, self.site, self.links
+        for slug, entry in zip(slugs, entries, strict=True):
+            annotated = self.ctx.annotated[slug]
+            remember_feed_entry_html(annotated, allow_html, links, entry)
+            remember_atom_entry(site, annotated, links, entry)
+            if self.ctx.feed_store is not None:
+                self.ctx.feed_store.keep(annotated, self.ctx.article_keys, site, links, entry)
 
     def sitemap(self, page_rels: list[str]) -> list[OutputFile]:
         """sitemap.xml and robots.txt, made again only when the pages, an article's last

@@ -197,18 +197,23 @@ def _tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _sixty_articles() -> dict[str, str]:
+    """The minimal site's article 60 times over: enough for worker processes."""
+    files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
+             .replace("date: 2025-09-05", f"date: 2025-09-{1 + i % 28:02d}")
+             for i in range(60)}
+    files.update({f"content/articles/a{i}.yaml": MINIMAL_SITE["content/articles/talks.yaml"]
+                  for i in range(60)})
+    return files
+
+
 def test_jobs_and_cache_do_not_change_output(make_site, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import digest.cache
 
     # The articles' cache is written by a forked process, as on a large site.
     monkeypatch.setattr(digest.cache, "BACKGROUND_ENTRIES", 10)
-    files = {f"content/articles/a{i}.md": MINIMAL_SITE["content/articles/talks.md"]
-             .replace("date: 2025-09-05", f"date: 2025-09-{1 + i % 28:02d}")
-             for i in range(60)}
-    files.update({f"content/articles/a{i}.yaml": MINIMAL_SITE["content/articles/talks.yaml"]
-                  for i in range(60)})
-    root = make_site(files)
+    root = make_site(_sixty_articles())
     build(root, output=tmp_path / "serial", jobs=1, use_cache=False)
     build(root, output=tmp_path / "parallel", jobs=2, use_cache=False)
     build(root, output=tmp_path / "cold-cache", jobs=2)
@@ -226,6 +231,44 @@ def test_jobs_and_cache_do_not_change_output(make_site, tmp_path: Path,
         build(root, output=tmp_path / "warm-cache", jobs=2)
         build(root, output=tmp_path / f"fresh-{edited}", jobs=1, use_cache=False)
         assert _tree(tmp_path / "warm-cache") == _tree(tmp_path / f"fresh-{edited}"), edited
+
+
+def test_the_build_takes_back_the_chunks_no_worker_started(
+        make_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+    from collections.abc import Callable, Iterable, Iterator
+    from concurrent.futures import Future
+    from typing import Any
+
+    import digest.parallel
+
+    submitted: list[str] = []
+
+    class Pending(Future):  # type: ignore[type-arg]
+        def result(self, timeout: float | None = None) -> Any:
+            return super().result(timeout=1)  # a chunk left to the idle workers: fail
+
+    class IdleWorkers:
+        """A pool whose workers start no task: every chunk stays pending."""
+
+        def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
+            submitted.append(function.__name__)
+            return Pending()
+
+        def map(self, function: Callable[..., Any], items: Iterable[Any]) -> Iterator[Any]:
+            return map(function, items)  # the articles are read as without workers
+
+    @contextlib.contextmanager
+    def idle_pool(jobs: int) -> Iterator[IdleWorkers]:
+        yield IdleWorkers()
+
+    root = make_site(_sixty_articles())
+    build(root, output=tmp_path / "serial", jobs=1, use_cache=False)
+    monkeypatch.setattr(digest.parallel, "worker_pool", idle_pool)
+    build(root, output=tmp_path / "taken-back", jobs=2, use_cache=False)
+    # Every article page and feed entry was handed to the pool, then made here.
+    assert set(submitted) == {"_render_article_chunk", "_feed_entry_chunk"}
+    assert _tree(tmp_path / "taken-back") == _tree(tmp_path / "serial")
 
 
 def test_corrupt_or_foreign_cache_is_rebuilt(make_site, tmp_path: Path) -> None:

@@ -310,7 +310,7 @@ def test_serve_follows_the_registries_of_a_site_whose_articles_are_all_drafts(
         assert dict(state.files) == dict(build_in_memory(served.root, False).files), rel
 
 
-def test_a_rebuild_makes_again_only_the_feed_bodies_of_edited_articles(
+def test_a_rebuild_makes_again_only_the_feed_entries_of_edited_articles(
         monkeypatch, tmp_path: Path) -> None:
     import shutil
 
@@ -325,30 +325,50 @@ def test_a_rebuild_makes_again_only_the_feed_bodies_of_edited_articles(
                                                  "[search]\nenabled = false"))
     shutil.copytree(REPO_ROOT / "content", root / "content")
     out = root / "_site"
-    made: list[str] = []
-    make = feeds.feed_body_html
+    made: list[str] = []  # feed bodies made
+    entries: list[str] = []  # Atom entries made
+    make, make_entry = feeds.feed_body_html, feeds._make_atom_entry
 
     def counted(annotated: Any, allow_html: bool) -> str:
         made.append(annotated.article.slug)
         return make(annotated, allow_html)
+
+    def counted_entry(site: Any, annotated: Any, links: Any) -> str:
+        entries.append(annotated.article.slug)
+        return make_entry(site, annotated, links)
     monkeypatch.setattr(feeds, "feed_body_html", counted)
+    monkeypatch.setattr(feeds, "_make_atom_entry", counted_entry)
+
+    def clear_memos() -> None:  # as in a new process, which each `digest build` is
+        feeds._FEED_BODIES.clear()
+        feeds._ENTRIES.clear()
+        made.clear()
+        entries.clear()
     build(root, output=out)
     slugs = sorted(p.stem for p in (root / "content/articles").glob("*.md"))
-    assert sorted(made) == slugs  # the demo's feeds show every article
+    assert sorted(made) == sorted(entries) == slugs  # the demo's feeds show every article
     sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
-    made.clear()
+    clear_memos()
     _replace(sidecar, "and blamed human error.", "and blamed a human error.")
     build(root, output=out)
-    assert made == ["iran-admits-downing-ukrainian-jet"]
-    # The bodies kept are those of the articles as they are now.
-    made.clear()
+    assert made == entries == ["iran-admits-downing-ukrainian-jet"]
+    # The entries kept are those of the articles as they are now.
+    clear_memos()
     build(root, output=tmp_path / "elsewhere")
+    assert made == entries == []
+    # A topic's new title is in its articles' Atom entries, not in their bodies.
+    clear_memos()
+    _replace(root / "content/topics.yaml", "title: Iran", "title: Persia")
+    build(root, output=out)
     assert made == []
-    # Without them, a rebuild makes every body its feeds show again.
+    assert entries == ["iran-admits-downing-ukrainian-jet"]
+    assert b'label="Persia"' in (out / "feed.xml").read_bytes()
+    # Without the store, a rebuild makes every entry its feeds show again.
+    clear_memos()
     (root / ".digest-cache" / "feeds.pickle").unlink()
     _replace(sidecar, "and blamed a human error.", "and blamed human error.")
     build(root, output=out)
-    assert sorted(made) == slugs
+    assert sorted(made) == sorted(entries) == slugs
     fresh = tmp_path / "fresh"
     build(root, output=fresh, use_cache=False)
     assert _tree(out) == _tree(fresh)
