@@ -52,6 +52,7 @@ class AnnotatedArticle(NamedTuple):
     html_lz4: bytes  # the page's body HTML, then the Markdown's, in UTF-8
     body_size: int  # bytes of the page's
     listing_key: str  # see `listing_key`
+    chronology_key: str  # see `chronology_key`
     quote_places: tuple[Found, ...]  # one per quote of the article, in order
     note_places: tuple[Found, ...]  # one per note
     # Each note's text as inline HTML (`render_inline`), made here because the page
@@ -65,7 +66,8 @@ class AnnotatedArticle(NamedTuple):
            allow_html: bool) -> AnnotatedArticle:
         body = body_html.encode("utf-8")
         return cls(article, lz4.block.compress(body + markdown_html.encode("utf-8")),
-                   len(body), listing_key(article), quote_places, note_places,
+                   len(body), listing_key(article), chronology_key(article), quote_places,
+                   note_places,
                    tuple(render_inline(note.text, allow_html) for note in article.notes))
 
     @property
@@ -91,6 +93,14 @@ def listing_key(article: Article) -> str:
                        article.standfirst, *article.topics, "|",
                        *(repr((q.id, q.text, q.speaker, q.context, q.callout))
                          for q in article.quotes)))
+
+
+def chronology_key(article: Article) -> str:
+    """A hash of everything the merged chronology reads of an article (its slug, day,
+    sidecar, topics and events): while every article's is the same, so is the merge
+    (`validate.merge_chronology`). Made with the article, as `listing_key`."""
+    return texts_hash((article.slug, article.date.isoformat(), article.sidecar_rel,
+                       *article.topics, "|", *(repr(event) for event in article.events)))
 
 
 @lru_cache(maxsize=32768)

@@ -92,12 +92,24 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     # Only now: see the module's docstring.
     from digest import pipeline
     from digest.feedstore import FeedEntryStore
+    from digest.keystate import KeyState, new_token
     from digest.pagekeys import PageMemo
     from digest.parallel import default_jobs
     from digest.search import index_site
     from digest.templates import load_compiled, save_compiled
 
     compiled = load_compiled(config.root) if use_cache else {}
+    # What the previous build's page keys were made from: only the pages an edit can
+    # have changed are keyed again (see keystate.py).
+    keys = KeyState(config.root, target) if state is not None else None
+    kept_inputs, merges = (keys.load(previous.get("token", ""))
+                           if keys is not None and previous is not None else (None, {}))
+    memos: list[PageMemo] = []
+
+    def page_memo(fingerprint: str) -> PageMemo:
+        memos.append(PageMemo(fingerprint, before or {}, inputs=kept_inputs,
+                              keep_inputs=True))
+        return memos[-1]
 
     # A large cache of the articles is written by another process while pages render;
     # the build waits for it whatever happens (a Ctrl-C meanwhile comes after the wait).
@@ -105,6 +117,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     try:
         analysis = pipeline.analyse_sources(config, sources, problems, drafts=drafts,
                                             jobs=jobs, use_cache=use_cache,
+                                            merge_memo=merges if keys is not None else None,
                                             background_waits=cache_writers)
         del sources  # every article's text: not needed past the analysis
         if analysis.errors or (strict and analysis.warnings):
@@ -117,7 +130,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
         try:
             pipeline.render_files(analysis, jobs or analysis.config.jobs or default_jobs(),
                          # Keys are made on every build, so that the next one can reuse.
-                         reuse=(lambda fp: PageMemo(fp, before or {})) if state else None,
+                         reuse=page_memo if state else None,
                          writer=site, feed_store=feed_store)
             _wait_for(cache_writers)
         except BaseException:
@@ -131,11 +144,14 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     if state is not None:
         after = (updated_manifest(target, live, site.changed(), site.removed())
                  if site.update and live is not None else manifest(target))
+        token = new_token()
         state.put(str(target), "", {"inputs": inputs, "manifest": after,
                                     "files": site.digests(),
                                     "articles": len(analysis.site.articles),
-                                    "warnings": analysis.warnings})
+                                    "warnings": analysis.warnings, "token": token})
         state.save()
+        if keys is not None:
+            keys.save(token, memos[-1].made_inputs if memos else None, merges)
         save_compiled(config.root, compiled)
         if feed_store is not None:
             feed_store.save()

@@ -45,8 +45,9 @@ CACHE_DIR = ".digest-cache"
 # Raised whenever what the cached values are made by changes, not only their shape:
 # 12 and 13, the fast Markdown engine hands more texts to the reference (articles
 # cached before may hold its different HTML); 14 and 15, the article records, then
-# problems, are named tuples; 16, the feed store keeps Atom entries, packed.
-FORMAT = 16
+# problems, are named tuples; 16, the feed store keeps Atom entries, packed; 17, an
+# annotated article holds its chronology key.
+FORMAT = 17
 # The table is rewritten whole once its journal holds this share of its entries.
 JOURNAL_SHARE = 0.25
 _RECORD_HEAD = 32 + 8  # HMAC-SHA256, then the payload's length

@@ -8,8 +8,9 @@ chronology, the editions), a page's key can only change if an article it shows d
 the pages of the others are the last build's, under the keys they had, without making
 those keys again.
 
-Used by `digest serve` only, whose last good build holds its pages and their keys
-together with the `KeyInputs` they were made from; `digest build` keys every page.
+Used by `digest serve`, whose last good build holds its pages and their keys together
+with the `KeyInputs` they were made from, and by `digest build`, which keeps them in
+its cache with the output they describe (see keystate.py).
 """
 
 from __future__ import annotations
@@ -17,8 +18,34 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from digest.cache import texts_hash
 from digest.model import Article, ChronologyEntry, Edition, Site
+
+
+class ListedArticle(NamedTuple):
+    """What the listing pages show of an article that decides where it is listed (see
+    `Changes.listed`): kept by `digest build` between builds in place of the article,
+    which the articles' cache holds already."""
+
+    title: str
+    date: dt.date
+    topics: tuple[str, ...]
+    speakers: tuple[str, ...]
+
+
+def listed_articles(articles: Mapping[str, Article | ListedArticle]
+                    ) -> dict[str, ListedArticle]:
+    return {slug: a if isinstance(a, ListedArticle) else ListedArticle(
+                a.title, a.date, a.topics, tuple(dict.fromkeys(q.speaker for q in a.quotes)))
+            for slug, a in articles.items()}
+
+
+def _speakers(article: Article | ListedArticle) -> Iterable[str]:
+    if isinstance(article, ListedArticle):
+        return article.speakers
+    return (q.speaker for q in article.quotes)
 
 
 @dataclass(slots=True)
@@ -30,9 +57,9 @@ class KeyInputs:
     order: tuple[str, ...]  # the articles' slugs, newest first
     article_keys: Mapping[str, str]  # slug -> input key
     listing_keys: Mapping[str, str]  # slug -> listing key
-    chronology: tuple[ChronologyEntry, ...]  # compared by identity: see `changes_since`
-    editions: tuple[Edition, ...]
-    articles: Mapping[str, Article]  # by slug
+    chronology_key: str  # what the merged chronology was made from: `chronology_key`
+    editions_key: str  # `editions_key` of the site's editions
+    articles: Mapping[str, Article | ListedArticle]  # by slug
     # Set as the listing pages are keyed: the hashes of what each edition, topic and
     # person page and the chronology are made from.
     edition_inputs: dict[dt.date, str] = field(default_factory=dict)
@@ -70,7 +97,7 @@ class Changes:
                 affected.update(entry.articles)
         return affected
 
-    def listed(self, site: Site, last: Mapping[str, Article],
+    def listed(self, site: Site, last: Mapping[str, Article | ListedArticle],
                events_of: Mapping[str, list[ChronologyEntry]]) -> Listed:
         """Where the articles whose listing keys changed are listed, now or in the last
         build: their days' editions, their topics (and their events' topics) and their
@@ -83,7 +110,7 @@ class Changes:
                 if article is not None:
                     days.add(article.date)
                     topics.update(article.topics)
-                    people.update(q.speaker for q in article.quotes)
+                    people.update(_speakers(article))
             for entry in events_of.get(slug, ()):
                 topics.update(entry.topics)
         return Listed(days, topics, people, self.retitle_events(events_of))
@@ -109,15 +136,14 @@ def changes_since(last: KeyInputs | None, now: KeyInputs) -> Changes | None:
     """The changes from `last` to `now`; None when an input that pages share changed
     (then every page is keyed again).
 
-    The chronology is compared by identity: `digest serve` keeps the last merge and
-    hands it back while nothing it was made from changed (validate.merge_chronology);
-    another object, equal or not, keys everything again. (The order is implied by the
-    editions today, which list each day's articles in it, and an article moving to
-    another day changes its listing key; it is compared anyway, so that no key comes
-    to depend on that.)"""
+    The chronology and the editions are compared by keys of what they are made from.
+    (The order is implied by the editions today, which list each day's articles in it,
+    and an article moving to another day changes its listing key; it is compared
+    anyway, so that no key comes to depend on that.)"""
     if (last is None or last.fingerprint != now.fingerprint
             or last.registries_key != now.registries_key or last.order != now.order
-            or last.chronology is not now.chronology or last.editions != now.editions):
+            or last.chronology_key != now.chronology_key
+            or last.editions_key != now.editions_key):
         return None
     articles = frozenset(slug for slug, key in now.article_keys.items()
                          if last.article_keys.get(slug) != key)
@@ -126,6 +152,18 @@ def changes_since(last: KeyInputs | None, now: KeyInputs) -> Changes | None:
     titles = frozenset(slug for slug in listings if slug not in last.articles
                        or last.articles[slug].title != now.articles[slug].title)
     return Changes(articles, listings, titles)
+
+
+def chronology_key(articles: Iterable[tuple[str, str]]) -> str:
+    """What a merged chronology is made from, given the `annotate.chronology_key` of each
+    article (by slug) on the site, in the site's order."""
+    return texts_hash([part for slug_and_key in articles for part in slug_and_key])
+
+
+def editions_key(editions: Iterable[Edition]) -> str:
+    """Everything the editions hold (days, titles, intros, articles)."""
+    return texts_hash([part for e in editions
+                       for part in (e.date.isoformat(), e.title, e.intro, *e.articles, "|")])
 
 
 def sitemap_part(slug: str, updated: str, topics: Iterable[str],

@@ -1,12 +1,13 @@
 """The content model: immutable records, no I/O. Later stages build new objects.
 
-What an article is made of (Article and everything in it) are named tuples; the rest
-are frozen dataclasses. Every article's record is kept in the build cache and crosses
-from the worker processes that read articles to the build's own, and a frozen
-dataclass took two to three times as long to unpickle as a named tuple (0.95 against
-0.34-0.52 us, about 15 of them an article). With named tuples a rebuild after one sidecar
-edit at 10,000 articles went from 1.77 to 1.44 s. Change one with `._replace(...)`,
-not `dataclasses.replace`.
+What an article is made of (Article and everything in it), the editions and the
+chronology's entries are named tuples; the rest are frozen dataclasses. Every article's
+record is kept in the build cache and crosses from the worker processes that read
+articles to the build's own, and a frozen dataclass took two to three times as long to
+unpickle as a named tuple (0.95 against 0.34-0.52 us, about 15 of them an article). With
+named tuples a rebuild after one sidecar edit at 10,000 articles went from 1.77 to
+1.44 s. Editions and chronology entries are kept between builds too (keystate.py).
+Change one with `._replace(...)`, not `dataclasses.replace`.
 """
 
 from __future__ import annotations
@@ -119,8 +120,7 @@ class Page:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class Edition:
+class Edition(NamedTuple):
     """One day's digest: the articles published that day, with an optional intro."""
 
     date: dt.date
@@ -129,8 +129,7 @@ class Edition:
     articles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ChronologyEntry:
+class ChronologyEntry(NamedTuple):
     """One event of the chronology; events sharing an id in several sidecars merge."""
 
     key: str

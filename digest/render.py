@@ -16,7 +16,14 @@ from digest import urls
 from digest.anchors import plain_text
 from digest.annotate import NOTE_LABELS, AnnotatedArticle, render_inline
 from digest.cache import texts_hash
-from digest.changes import Changes, KeyInputs, changes_since, sitemap_part
+from digest.changes import (
+    Changes,
+    KeyInputs,
+    changes_since,
+    chronology_key,
+    editions_key,
+    sitemap_part,
+)
 from digest.dates import FuzzyDate, display_range, format_day
 from digest.feeds import (
     Feed,
@@ -294,8 +301,10 @@ class SiteRenderer:
             site = self.site
             memo.made_inputs = KeyInputs(
                 memo.fingerprint, ctx.registries_key, tuple(a.slug for a in site.articles),
-                ctx.article_keys, self.views.listing_keys, site.chronology, site.editions,
-                site.by_slug)
+                ctx.article_keys, self.views.listing_keys,
+                chronology_key((a.slug, ctx.annotated[a.slug].chronology_key)
+                               for a in site.articles),
+                editions_key(site.editions), site.by_slug)
             self.changes = changes_since(memo.inputs, memo.made_inputs)
             if self.changes is not None:
                 self._rekey = self.changes.article_pages(site, self.views.events_by_article)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
 from digest.articles import ArticleResult, Position
+from digest.cache import texts_hash
 from digest.config import SiteConfig
 from digest.errors import Problem, did_you_mean
 from digest.fields import Validation, load_checked, load_front_matter, text_of
@@ -136,22 +137,27 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
     return tuple(editions)
 
 
-# The last merge and what it was made from, kept by `digest serve` between rebuilds.
-MergeMemo = dict[str, tuple[tuple[object, ...], tuple[ChronologyEntry, ...]]]
+# The last merge and what it was made from, kept by `digest serve` between rebuilds and
+# by `digest build` between builds (keystate.py).
+MergeMemo = dict[str, tuple[object, tuple[ChronologyEntry, ...]]]
 
 
 def merge_chronology(articles: tuple[Article, ...],
                      event_marks: dict[str, tuple[Position, ...]],
-                     report: Validation, memo: MergeMemo | None = None
-                     ) -> tuple[ChronologyEntry, ...]:
+                     report: Validation, memo: MergeMemo | None = None,
+                     keys: Mapping[str, str] | None = None) -> tuple[ChronologyEntry, ...]:
     """One entry per event; events sharing an id across sidecars become one entry.
 
     `event_marks`: where each event of each article (by slug) is written. With `memo`,
     the last merge is returned while what it read is unchanged: `digest serve` merges
-    again after every save, mostly with every article's events unchanged (the same
-    objects from its in-memory cache, compared at once)."""
+    again after every save, and `digest build` after every edit, mostly with every
+    article's events unchanged. What it read is known by each article's
+    `annotate.chronology_key` when `keys` (by slug) holds them, else by the events
+    themselves."""
     ordered = sorted(articles, key=lambda a: (a.date, a.slug))
-    inputs = tuple([(a.slug, a.events, a.topics) for a in ordered])
+    inputs: object = (
+        texts_hash([part for a in ordered for part in (a.slug, keys[a.slug])])
+        if keys is not None else tuple([(a.slug, a.events, a.topics) for a in ordered]))
     last = memo.get("chronology") if memo is not None else None
     if last is not None and last[0] == inputs:
         return last[1]
@@ -276,6 +282,8 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
     articles = tuple(sorted((r.article for r in kept if r.article),
                             key=lambda a: (a.published, a.slug), reverse=True))
     _warn_unused(topics, people, articles, sources, report)
+    keys = ({r.article.slug: r.annotated.chronology_key for r in kept if r.article
+             and r.annotated} if all(r.annotated for r in kept) else None)
     return Site(
         config=config,
         articles=articles,
@@ -283,7 +291,7 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
         people=people,
         pages=load_pages(sources.pages, report),
         editions=load_editions(sources.editions, articles, report),
-        chronology=merge_chronology(articles, event_marks, report, merge_memo),
+        chronology=merge_chronology(articles, event_marks, report, merge_memo, keys),
         by_slug={a.slug: a for a in articles},
     )
 

@@ -25,7 +25,8 @@ def test_cached_records_round_trip_and_stay_unchangeable(demo: Analysis) -> None
     event = next(e for a in articles for e in a.events)
     problem = Problem("content/a.yaml", 3, 7, "message", "hint", "warning", "code")
     records = [problem, FuzzyDate(2019, 5), FuzzyDate(2020, 1, 13), annotated,
-               annotated.article, quote, quote.selector, note, note.sources[0], event]
+               annotated.article, quote, quote.selector, note, note.sources[0], event,
+               demo.site.editions[0], demo.site.chronology[0]]
     for value in records:
         again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert type(again) is type(value) and again == value
@@ -66,3 +67,13 @@ def test_problems_at_one_place_with_one_message_sort_the_same_in_every_process()
                              check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}
                              ).stdout.strip() for seed in range(6)}
     assert orders == {"q r s t u v w x y z"}
+
+
+def test_chronology_entries_kept_between_builds_read_back_the_same(demo: Analysis) -> None:
+    # keystate.py keeps the merged chronology as plain tuples (faster to pickle).
+    from digest.keystate import _entry, _plain_entry
+
+    chronology = demo.site.chronology
+    assert any(e.end is not None for e in chronology)  # both kinds of entry are here
+    plain = pickle.loads(pickle.dumps(tuple(_plain_entry(e) for e in chronology)))
+    assert tuple(_entry(e) for e in plain) == chronology

@@ -244,13 +244,24 @@ def test_serve_rebuilds_that_keep_views_equal_fresh_builds(tmp_path: Path) -> No
         assert dict(state.files) == dict(fresh.files), (rel, new)
 
 
-def test_serve_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_path: Path
-                                                            ) -> None:
-    """After an edit that changes no input pages share, digest serve makes the keys of
-    the pages showing what changed, and takes the others' from its last build."""
-    from digest.render import SiteRenderer
+def _demo_copy(folder: Path) -> Path:
+    import shutil
 
-    from .conftest import ServedDemo
+    from .conftest import REPO_ROOT
+
+    root = folder / "demo"
+    root.mkdir()
+    toml = (REPO_ROOT / "site.toml").read_text()
+    (root / "site.toml").write_text(toml.replace("[search]\nenabled = true",
+                                                 "[search]\nenabled = false"))
+    shutil.copytree(REPO_ROOT / "content", root / "content")
+    return root
+
+
+def _count_keys(monkeypatch) -> tuple[list[str], list[str]]:
+    """The slugs of the article pages keyed, and the kinds of the other pages keyed by
+    their inputs, from now on."""
+    from digest.render import SiteRenderer
 
     article_keys: list[str] = []
     input_keys: list[str] = []
@@ -266,6 +277,96 @@ def test_serve_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_pat
 
     monkeypatch.setattr(SiteRenderer, "article_page_key", article_page_key)
     monkeypatch.setattr(SiteRenderer, "_input_key", input_key)
+    return article_keys, input_keys
+
+
+def test_build_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_path: Path
+                                                            ) -> None:
+    """`digest build` keeps what its page keys were made from (keystate.py): after an
+    edit it keys the pages that may show it, as `digest serve` does, and the site is the
+    one a build from nothing makes."""
+    root = _demo_copy(tmp_path)
+    out = root / "_site"
+    article_keys, input_keys = _count_keys(monkeypatch)
+    build(root, output=out)
+    assert len(set(article_keys)) == 7 and "sitemap" in input_keys
+    assert (root / ".digest-cache" / "keys.pickle").is_file()
+    sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
+    # A summary: shown on its article's page (and in the feeds) only.
+    article_keys.clear(), input_keys.clear()
+    _replace(sidecar, "and blamed human error.", "and blamed a human error.")
+    build(root, output=out)
+    assert b"blamed a human error" in (
+        out / "articles/iran-admits-downing-ukrainian-jet/index.html").read_bytes()
+    assert article_keys == ["iran-admits-downing-ukrainian-jet"]
+    assert set(input_keys) == {"feed"}
+    # A quote's context: the listings showing the article's quotes, and the article
+    # pages showing its card or sharing an event with it.
+    article_keys.clear(), input_keys.clear()
+    _replace(sidecar, "context: Ukraine's demands after Iran's admission.",
+             "context: What Ukraine demanded after Iran's admission.")
+    build(root, output=out)
+    assert sorted(article_keys) == ["iran-admits-downing-ukrainian-jet",
+                                    "ukrainian-president-rejects-prime-ministers-resignation"]
+    assert {"topic.html", "person.html", "quotes.html"} <= set(input_keys)
+    fresh = tmp_path / "fresh"
+    build(root, output=fresh, use_cache=False)
+    assert _tree(out) == _tree(fresh)
+
+
+def test_build_keys_every_page_without_the_last_builds_key_inputs(monkeypatch,
+                                                                  tmp_path: Path) -> None:
+    """Kept key inputs describe one build's pages: after a build into another folder, or
+    with the table lost, every page is keyed again (and the site is still right)."""
+    root = _demo_copy(tmp_path)
+    out = root / "_site"
+    article_keys, _ = _count_keys(monkeypatch)
+    sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
+    for number, between in enumerate(("another folder", "no table")):
+        build(root, output=out)
+        if between == "another folder":
+            build(root, output=tmp_path / "elsewhere")
+        else:
+            (root / ".digest-cache" / "keys.pickle").unlink()
+        article_keys.clear()
+        _replace(sidecar, "and blamed human error." if number == 0 else
+                 "and blamed a human error.", "and blamed a human error." if number == 0
+                 else "and blamed human error.")
+        build(root, output=out)
+        assert len(set(article_keys)) == 7, between
+        fresh = tmp_path / f"fresh-{number}"
+        build(root, output=fresh, use_cache=False)
+        assert _tree(out) == _tree(fresh), between
+
+
+def test_kept_listings_round_trip() -> None:
+    """What keystate keeps of each article for the listings reads back as it was,
+    separators in a title (a YAML escape can write them) and empty lists included."""
+    import datetime as dt
+
+    from digest.changes import ListedArticle
+    from digest.keystate import _Listed, _listing
+
+    day = dt.date(2020, 1, 13)
+    for listed in (ListedArticle("Iran admits it", day, ("iran", "civil-aviation"),
+                                 ("hassan-rouhani",)),
+                   ListedArticle("No topics, no quotes", day, (), ()),
+                   ListedArticle("A \x1f and a \x1e", day, ("iran",), ()),
+                   ListedArticle("An empty speaker", day, (), ("",))):
+        kept = _listing(listed)
+        assert _Listed({"slug": kept})["slug"] == listed
+        assert isinstance(kept, str) == ("\x1f" not in listed.title
+                                         and "\x1e" not in listed.title
+                                         and "" not in listed.speakers)
+
+
+def test_serve_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_path: Path
+                                                            ) -> None:
+    """After an edit that changes no input pages share, digest serve makes the keys of
+    the pages showing what changed, and takes the others' from its last build."""
+    from .conftest import ServedDemo
+
+    article_keys, input_keys = _count_keys(monkeypatch)
     served = ServedDemo(tmp_path)
     served.rebuild()
     assert len(set(article_keys)) == 7 and "sitemap" in input_keys
@@ -312,18 +413,9 @@ def test_serve_follows_the_registries_of_a_site_whose_articles_are_all_drafts(
 
 def test_a_rebuild_makes_again_only_the_feed_entries_of_edited_articles(
         monkeypatch, tmp_path: Path) -> None:
-    import shutil
-
     from digest import feeds
 
-    from .conftest import REPO_ROOT
-
-    root = tmp_path / "demo"
-    root.mkdir()
-    toml = (REPO_ROOT / "site.toml").read_text()
-    (root / "site.toml").write_text(toml.replace("[search]\nenabled = true",
-                                                 "[search]\nenabled = false"))
-    shutil.copytree(REPO_ROOT / "content", root / "content")
+    root = _demo_copy(tmp_path)
     out = root / "_site"
     made: list[str] = []  # feed bodies made
     entries: list[str] = []  # Atom entries made
