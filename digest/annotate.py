@@ -97,10 +97,12 @@ def listing_key(article: Article) -> str:
 
 def chronology_key(article: Article) -> str:
     """A hash of everything the merged chronology reads of an article (its slug, day,
-    sidecar, topics and events): while every article's is the same, so is the merge
-    (`validate.merge_chronology`). Made with the article, as `listing_key`."""
-    return texts_hash((article.slug, article.date.isoformat(), article.sidecar_rel,
-                       *article.topics, "|", *(repr(event) for event in article.events)))
+    topics and events): while every article's is the same, so is the merge
+    (`validate.merge_chronology`; its sidecar's name and where each event is written
+    only go into the problem of a conflict, and a merge with a conflict is not kept).
+    Made with the article, as `listing_key`."""
+    return texts_hash((article.slug, article.date.isoformat(), *article.topics, "|",
+                       *(repr(event) for event in article.events)))
 
 
 @lru_cache(maxsize=32768)

@@ -1,4 +1,4 @@
-"""What an edit changed since `digest serve`'s last good build, for the keys of pages.
+"""What an edit changed since the last good build, for the keys of pages.
 
 Each page is keyed by what it shows (see `render.SiteRenderer`), and making every key
 again is work in proportion to the site: at 10,000 articles, 0.3-0.5 s of a rebuild
@@ -33,13 +33,6 @@ class ListedArticle(NamedTuple):
     date: dt.date
     topics: tuple[str, ...]
     speakers: tuple[str, ...]
-
-
-def listed_articles(articles: Mapping[str, Article | ListedArticle]
-                    ) -> dict[str, ListedArticle]:
-    return {slug: a if isinstance(a, ListedArticle) else ListedArticle(
-                a.title, a.date, a.topics, tuple(dict.fromkeys(q.speaker for q in a.quotes)))
-            for slug, a in articles.items()}
 
 
 def _speakers(article: Article | ListedArticle) -> Iterable[str]:

@@ -325,6 +325,8 @@ def forget_entries_but(kept: Iterable[AnnotatedArticle]) -> None:
     article anew, and each such edit left a feed's worth of superseded articles alive
     until the memos filled up."""
     alive = {id(annotated) for annotated in kept}
+    _CONTEXTS.clear()  # (they hold the site's articles)
+    _CONTEXTS_OF.clear()
     for memo in (_FEED_BODIES, _ENTRIES):
         for key in [key for key, (annotated, _) in memo.items() if id(annotated) not in alive]:
             del memo[key]
@@ -397,15 +399,16 @@ _CONTEXTS_OF: list[Site] = []
 
 def atom_entry_context(site: Site, article: Article, links: urls.Urls) -> tuple[object, ...]:
     """What an article's Atom entry is made from besides the article and its feed body:
-    the settings it may show and its topics' titles. An entry kept under another context
-    is made again."""
+    the settings it shows (the base URL, whether raw HTML is allowed) and its topics'
+    titles. An entry kept under another context is made again. (The site's title and
+    author are not in an entry: it credits the byline, or nobody.)"""
     if not _CONTEXTS_OF or _CONTEXTS_OF[0] is not site:
         _CONTEXTS.clear()
         _CONTEXTS_OF[:] = [site]
     known = _CONTEXTS.get(id(article))
     if known is not None and known[0] is article and known[1][0] == links.base_url:
         return known[1]
-    context = (links.base_url, site.config.author, site.config.title, site.config.allow_html,
+    context = (links.base_url, site.config.allow_html,
                tuple(site.topics[t].title if t in site.topics else t for t in article.topics))
     _CONTEXTS[id(article)] = (article, context)
     return context

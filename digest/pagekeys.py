@@ -99,8 +99,9 @@ class PageMemo:
     previous: dict[str, tuple[str, str]] = field(default_factory=dict)
     load: Callable[[str], bytes | None] | None = None
     hasher: ValueHasher = field(default_factory=ValueHasher)
-    # `digest serve`: what the previous build's keys were made from (None for its first
-    # build), and the same of this build once made (see changes.py).
+    # What the previous build's keys were made from (None when unknown: `digest serve`'s
+    # first build, or `digest build` without kept key inputs), and the same of this build
+    # once made (see changes.py and keystate.py).
     inputs: KeyInputs | None = None
     keep_inputs: bool = False
     made_inputs: KeyInputs | None = None

@@ -39,7 +39,7 @@ from digest.sources import (
 from digest.writer import OutputFile
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 PARALLEL_THRESHOLD = 48
 RENDER_CHUNK = 250
@@ -207,6 +207,11 @@ def _feed_entry_chunk(slugs: list[str]) -> list[PackedEntry]:
     return _WORKER[0].feed_entries(slugs)
 
 
+def _failed(futures: tuple[Future[Any], ...]) -> bool:
+    """Whether a task a worker ran has raised."""
+    return any(f.done() and not f.cancelled() and f.exception() is not None for f in futures)
+
+
 def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
     """Every page into `sink`; article pages in forked workers when there are enough of
     them, while this process renders the index pages."""
@@ -249,13 +254,27 @@ def render_pages(renderer: SiteRenderer, jobs: int, sink: OutputSink) -> None:
             # Done with its own share, this process takes back the chunks no worker has
             # started (a task not yet handed to a worker can be cancelled), last first:
             # on a small site it finished its pages long before the workers, and waited.
-            entries = {i: renderer.feed_entries(feed_chunks[i])
-                       for i in reversed(range(len(feed_chunks))) if feed_futures[i].cancel()}
-            pages = {i: [sink.write(page) for page in renderer.article_pages(chunks[i])]
-                     for i in reversed(range(len(chunks))) if futures[i].cancel()}
+            # A worker's failure stops it: the results below raise it.
+            every = (*futures, *feed_futures)
+            entries: dict[int, list[PackedEntry]] = {}
+            pages: dict[int, list[Any]] = {}
+            for i in reversed(range(len(feed_chunks))):
+                if _failed(every):
+                    break
+                if feed_futures[i].cancel():
+                    entries[i] = renderer.feed_entries(feed_chunks[i])
+            for i in reversed(range(len(chunks))):
+                if _failed(every):
+                    break
+                if futures[i].cancel():
+                    pages[i] = [sink.write(page) for page in renderer.article_pages(chunks[i])]
+                    progress.advance(len(pages[i]))
             for i, future in enumerate(futures):
-                written = pages[i] if i in pages else future.result()
-                progress.advance(len(written))
+                if i in pages:
+                    written = pages[i]
+                else:
+                    written = future.result()
+                    progress.advance(len(written))
                 for item in written:
                     sink.record(item)
             for i, chunk in enumerate(feed_chunks):

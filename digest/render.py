@@ -292,8 +292,9 @@ class SiteRenderer:
         # Listing pages rendered (not reused) so far: `digest serve` keeps the views and
         # fragments of the listings across builds that render none.
         self.listings_rendered = 0
-        # `digest serve`: what changed since its last build, so that pages showing none
-        # of it keep their keys without making them again (see changes.py).
+        # What changed since the last build (`digest serve`'s, or the one whose key
+        # inputs `digest build` kept), so that pages showing none of it keep their keys
+        # without making them again (see changes.py).
         self.changes: Changes | None = None
         self._rekey: set[str] | None = None
         self._made_keys: dict[str, str] = {}  # article page keys made, by slug
@@ -459,8 +460,8 @@ class SiteRenderer:
         site, views, links, page = self.site, self.views, self.links, self.page
         keyed = self._keyed_files()
         edition_views: dict[dt.date, EditionView] = {}
-        # With `digest serve`: the pages listing no changed article keep the hashes of
-        # their inputs from the last build (see changes.py); `made` keeps this build's.
+        # With the last build's key inputs: the pages listing no changed article keep
+        # the hashes of their inputs from it (see changes.py); `made` keeps this build's.
         last = self._last_inputs()
         listed = (self.changes.listed(site, last.articles, views.events_by_article)
                   if last is not None and self.changes is not None else None)
@@ -694,8 +695,11 @@ class SiteRenderer:
         allow_html, site, links = self.site.config.allow_html, self.site, self.links
         for slug, entry in zip(slugs, entries, strict=True):
             annotated = self.ctx.annotated[slug]
-            remember_feed_entry_html(annotated, allow_html, links, entry)
-            remember_atom_entry(site, annotated, links, entry)
+            # Made here, they are remembered unpacked already.
+            if not knows_feed_entry_html(annotated, allow_html, links):
+                remember_feed_entry_html(annotated, allow_html, links, entry)
+            if not knows_atom_entry(site, annotated, links):
+                remember_atom_entry(site, annotated, links, entry)
             if self.ctx.feed_store is not None:
                 self.ctx.feed_store.keep(annotated, self.ctx.article_keys, site, links, entry)
 
@@ -712,7 +716,7 @@ class SiteRenderer:
             if memo is not None and memo.made_inputs is not None:
                 inputs = memo.made_inputs
                 inputs.page_rels, inputs.sitemap_parts = tuple(page_rels), parts
-                # With `digest serve`: the last sitemap, while the pages are the same and
+                # With the last build's key inputs: its sitemap, while the pages are the same and
                 # no changed article's update, topics or speakers changed.
                 if (last is not None and changes is not None
                         and last.page_rels == inputs.page_rels
@@ -737,7 +741,8 @@ class SiteRenderer:
 
     def _sitemap_parts(self) -> dict[str, str]:
         """What page_lastmods reads of each article (its update, topics and speakers), by
-        slug; with `digest serve`, made again for the articles that changed only."""
+        slug; with the last build's key inputs, made again for the articles that changed
+        only."""
         last, changes = self._last_inputs(), self.changes
         if last is not None and changes is not None and last.sitemap_parts:
             parts = dict(last.sitemap_parts)

@@ -241,6 +241,7 @@ def test_the_build_takes_back_the_chunks_no_worker_started(
     from typing import Any
 
     import digest.parallel
+    import digest.render
 
     submitted: list[str] = []
 
@@ -269,6 +270,27 @@ def test_the_build_takes_back_the_chunks_no_worker_started(
     # Every article page and feed entry was handed to the pool, then made here.
     assert set(submitted) == {"_render_article_chunk", "_feed_entry_chunk"}
     assert _tree(tmp_path / "taken-back") == _tree(tmp_path / "serial")
+
+    # A chunk that failed in a worker stops the taking back: its error is the build's.
+    class OneFailed(IdleWorkers):
+        def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
+            future = super().submit(function, *args)
+            if len(submitted) == 1:
+                future.set_exception(RuntimeError("a worker failed"))
+            return future
+
+    @contextlib.contextmanager
+    def failing_pool(jobs: int) -> Iterator[IdleWorkers]:
+        yield OneFailed()
+
+    submitted.clear()
+    monkeypatch.setattr(digest.parallel, "worker_pool", failing_pool)
+    taken: list[str] = []
+    monkeypatch.setattr(digest.render.SiteRenderer, "feed_entries",
+                        lambda self, slugs: taken.extend(slugs))
+    with pytest.raises(RuntimeError, match="a worker failed"):
+        build(root, output=tmp_path / "failed", jobs=2, use_cache=False)
+    assert taken == [] and not (tmp_path / "failed").exists()
 
 
 def test_corrupt_or_foreign_cache_is_rebuilt(make_site, tmp_path: Path) -> None:

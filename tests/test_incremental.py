@@ -455,6 +455,11 @@ def test_a_rebuild_makes_again_only_the_feed_entries_of_edited_articles(
     assert made == []
     assert entries == ["iran-admits-downing-ukrainian-jet"]
     assert b'label="Persia"' in (out / "feed.xml").read_bytes()
+    # The site's title is in no entry (an entry credits the byline): none is made.
+    clear_memos()
+    _replace(root / "site.toml", 'title = "', 'title = "The ')
+    build(root, output=out)
+    assert made == entries == []
     # Without the store, a rebuild makes every entry its feeds show again.
     clear_memos()
     (root / ".digest-cache" / "feeds.pickle").unlink()
