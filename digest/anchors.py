@@ -9,7 +9,6 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from functools import cached_property
 from itertools import pairwise
 
@@ -533,6 +532,8 @@ def _unique_context(
 
 def _closest_window(text: str, exact: str) -> tuple[int, int]:
     """The window of the text, as long as `exact`, that difflib finds most similar to it."""
+    from difflib import SequenceMatcher  # here: only a quote not found gets this far
+
     size = len(exact)
     if len(text) <= size:
         return 0, len(text)
@@ -560,6 +561,8 @@ def _seed_starts(text: str, exact: str, limit: int = 8) -> list[int]:
 
 
 def _longest_match_start(text: str, exact: str) -> int:
+    from difflib import SequenceMatcher
+
     matcher = SequenceMatcher(None, text, exact, autojunk=False)
     match = matcher.find_longest_match(0, len(text), 0, len(exact))
     return min(max(match.a - match.b, 0), len(text) - len(exact))
@@ -774,6 +777,8 @@ class AnnotatedHtml:
         self, positions: list[int], length: int, context: tuple[str, str]
     ) -> tuple[int, int]:
         """The occurrence whose real surroundings look most like the given prefix/suffix."""
+        from difflib import SequenceMatcher  # here: only a passage found twice gets this far
+
         text = self._normalized.text
         prefix, suffix = context
 

@@ -6,7 +6,6 @@ so editors can jump straight to the spot. Exit codes: 1 content errors, 2 usage.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable
 from typing import IO, Any, Literal, NamedTuple
@@ -61,6 +60,8 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A "did you mean 'x'?" suffix, or "" when nothing is close."""
+    import difflib  # here: only a build with a mistake in it gets this far
+
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
 

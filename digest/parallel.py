@@ -7,7 +7,6 @@ threads (`digest serve`) can deadlock the child.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import os
 import signal
@@ -62,6 +61,8 @@ def _start_worker(parent: int) -> None:
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform == "linux":
+        import ctypes  # here, in the worker: a build that forks none never needs it
+
         # Killed (or out of memory), the main process would leave its workers waiting for
         # work forever, holding the build lock they inherited.
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from digest.cache import CACHE_DIR, content_hash
@@ -87,6 +86,8 @@ def index_site(folder: Path, config: SiteConfig) -> None:
 
 
 def _run_pagefind(folder: Path, executable: Path) -> None:
+    import subprocess  # here: every build imports this module, few index a site
+
     command = [
         str(executable),
         "--site",

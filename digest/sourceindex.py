@@ -50,9 +50,10 @@ class SourceIndex:
         self._table = BuildCache(root, "sources")
         self._started = min(time.time_ns(), _file_system_now(self._table.path.parent))
 
-    def known(self, src_rel: str, info: os.stat_result) -> str | None:
-        """The digest of the file's bytes as a build read them, if its stat is unchanged."""
-        digest = self._table.get(src_rel, file_stamp(info))
+    def known(self, src_rel: str, stamp: str) -> str | None:
+        """The digest of the file's bytes as a build read them, if its stat (`stamp`:
+        `file_stamp` of it) is unchanged."""
+        digest = self._table.get(src_rel, stamp)
         return digest if isinstance(digest, str) else None
 
     def learn(self, src_rel: str, info: os.stat_result, digest: str) -> None:

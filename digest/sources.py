@@ -8,7 +8,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from digest.cache import HASH_HEX
 from digest.config import SiteConfig
@@ -51,11 +51,11 @@ def file_stamp(info: os.stat_result) -> str:
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
-@dataclass(frozen=True, slots=True)
-class UnreadSource:
+class UnreadSource(NamedTuple):
     """An article or sidecar left unread: the source index knows its digest, because the
     file's stat is what it was when a build read it. Read (`read_unread`) only if its
-    article must be analysed again, which the articles cache mostly spares."""
+    article must be analysed again, which the articles cache mostly spares. (A named
+    tuple: a build makes one for nearly every file of the site.)"""
 
     src_rel: str
     path: str
@@ -264,10 +264,11 @@ def _read_indexed(path: str, root: Path, max_size: int, real_dirs: dict[str, Pat
     except OSError:
         return read_source(path, root, max_size, real_dirs, links_checked)
     src_rel = _rel(path, root)
+    stamp = file_stamp(info)
     if info.st_size <= max_size and (
-            digest := index.known(src_rel, info)) is not None and (
+            digest := index.known(src_rel, stamp)) is not None and (
             links_checked or _outside(path, _real(root, real_dirs), real_dirs=real_dirs) is None):
-        return UnreadSource(src_rel, path, digest, file_stamp(info))
+        return UnreadSource(src_rel, path, digest, stamp)
     result = read_source(path, root, max_size, real_dirs, links_checked)
     if isinstance(result, SourceText):
         index.learn(src_rel, info, result.digest)

@@ -17,7 +17,6 @@ memory, and they go live in one of two ways (`StagedSite`):
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import functools
 import logging
@@ -417,6 +416,8 @@ def _exchange(first: Path, second: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where that is unsupported."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # here: a build that updates the site in place swaps no folders
+
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):  # glibc before 2.28, musl without it
