@@ -31,6 +31,19 @@ NOTE_LABELS = {
 Found = tuple[int, int] | None  # where an annotation was placed in the text, if it was
 
 
+def pack_two(first: bytes, second: bytes) -> tuple[int, bytes]:
+    """Two texts as one LZ4 block, and the size of the first: where the second repeats
+    much of the first (an article's HTML before and after annotation, a feed body and
+    the Atom entry holding it), together they take little more than the first alone."""
+    return len(first), lz4.block.compress(first + second)
+
+
+def unpack_one(block: bytes, first_size: int, second: bool = False) -> bytes:
+    """The first (or the second) of the two texts `pack_two` packed."""
+    data = lz4.block.decompress(block)
+    return data[first_size:] if second else data[:first_size]
+
+
 class AnnotatedArticle(NamedTuple):
     """An article with its body rendered and every annotation placed (a named tuple, as
     the model's records: see model.py).
@@ -64,21 +77,20 @@ class AnnotatedArticle(NamedTuple):
     def of(cls, article: Article, body_html: str, markdown_html: str,
            quote_places: tuple[Found, ...], note_places: tuple[Found, ...],
            allow_html: bool) -> AnnotatedArticle:
-        body = body_html.encode("utf-8")
-        return cls(article, lz4.block.compress(body + markdown_html.encode("utf-8")),
-                   len(body), listing_key(article), chronology_key(article), quote_places,
-                   note_places,
+        size, block = pack_two(body_html.encode("utf-8"), markdown_html.encode("utf-8"))
+        return cls(article, block, size, listing_key(article), chronology_key(article),
+                   quote_places, note_places,
                    tuple(render_inline(note.text, allow_html) for note in article.notes))
 
     @property
     def body_html(self) -> str:
         """With highlights, side notes and callouts."""
-        return lz4.block.decompress(self.html_lz4)[:self.body_size].decode("utf-8")
+        return unpack_one(self.html_lz4, self.body_size).decode("utf-8")
 
     @property
     def markdown_html(self) -> str:
         """The body as the Markdown renderer made it, before any annotation."""
-        return lz4.block.decompress(self.html_lz4)[self.body_size:].decode("utf-8")
+        return unpack_one(self.html_lz4, self.body_size, second=True).decode("utf-8")
 
 
 def listing_key(article: Article) -> str:

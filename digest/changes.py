@@ -50,7 +50,7 @@ class KeyInputs:
     order: tuple[str, ...]  # the articles' slugs, newest first
     article_keys: Mapping[str, str]  # slug -> input key
     listing_keys: Mapping[str, str]  # slug -> listing key
-    chronology_key: str  # what the merged chronology was made from: `chronology_key`
+    chronology_key: str  # what the merged chronology was made from; "": unknown
     editions_key: str  # `editions_key` of the site's editions
     articles: Mapping[str, Article | ListedArticle]  # by slug
     # Set as the listing pages are keyed: the hashes of what each edition, topic and
@@ -135,7 +135,7 @@ def changes_since(last: KeyInputs | None, now: KeyInputs) -> Changes | None:
     anyway, so that no key comes to depend on that.)"""
     if (last is None or last.fingerprint != now.fingerprint
             or last.registries_key != now.registries_key or last.order != now.order
-            or last.chronology_key != now.chronology_key
+            or not now.chronology_key or last.chronology_key != now.chronology_key
             or last.editions_key != now.editions_key):
         return None
     articles = frozenset(slug for slug, key in now.article_keys.items()
@@ -145,12 +145,6 @@ def changes_since(last: KeyInputs | None, now: KeyInputs) -> Changes | None:
     titles = frozenset(slug for slug in listings if slug not in last.articles
                        or last.articles[slug].title != now.articles[slug].title)
     return Changes(articles, listings, titles)
-
-
-def chronology_key(articles: Iterable[tuple[str, str]]) -> str:
-    """What a merged chronology is made from, given the `annotate.chronology_key` of each
-    article (by slug) on the site, in the site's order."""
-    return texts_hash([part for slug_and_key in articles for part in slug_and_key])
 
 
 def editions_key(editions: Iterable[Edition]) -> str:

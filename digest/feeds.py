@@ -24,10 +24,8 @@ from html import escape, unescape
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-import lz4.block
-
 from digest import __version__, urls
-from digest.annotate import AnnotatedArticle, feed_body_html
+from digest.annotate import AnnotatedArticle, feed_body_html, pack_two, unpack_one
 from digest.markdown import render_markdown
 from digest.model import Article, Site
 from digest.writer import OutputFile
@@ -262,14 +260,13 @@ class PackedEntry(NamedTuple):
 
     @classmethod
     def pack(cls, body: str, entry: bytes) -> PackedEntry:
-        data = body.encode("utf-8")
-        return cls(len(data), lz4.block.compress(data + entry))
+        return cls(*pack_two(body.encode("utf-8"), entry))
 
     def body(self) -> str:
-        return lz4.block.decompress(self.blob)[:self.body_size].decode("utf-8")
+        return unpack_one(self.blob, self.body_size).decode("utf-8")
 
     def entry(self) -> bytes:
-        return lz4.block.decompress(self.blob)[self.body_size:]
+        return unpack_one(self.blob, self.body_size, second=True)
 
 
 # What the memos hold: the text, or a PackedEntry that a build brought back from a worker

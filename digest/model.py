@@ -152,3 +152,5 @@ class Site:
     editions: tuple[Edition, ...]  # newest first
     chronology: tuple[ChronologyEntry, ...]  # oldest first
     by_slug: dict[str, Article] = field(default_factory=dict)
+    # What the chronology was made from (validate.chronology_made_from); "" if unknown.
+    chronology_key: str = ""

@@ -20,7 +20,6 @@ from digest.changes import (
     Changes,
     KeyInputs,
     changes_since,
-    chronology_key,
     editions_key,
     sitemap_part,
 )
@@ -302,9 +301,7 @@ class SiteRenderer:
             site = self.site
             memo.made_inputs = KeyInputs(
                 memo.fingerprint, ctx.registries_key, tuple(a.slug for a in site.articles),
-                ctx.article_keys, self.views.listing_keys,
-                chronology_key((a.slug, ctx.annotated[a.slug].chronology_key)
-                               for a in site.articles),
+                ctx.article_keys, self.views.listing_keys, site.chronology_key,
                 editions_key(site.editions), site.by_slug)
             self.changes = changes_since(memo.inputs, memo.made_inputs)
             if self.changes is not None:

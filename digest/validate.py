@@ -142,22 +142,26 @@ def load_editions(sources: Iterable[SourceText], articles: tuple[Article, ...],
 MergeMemo = dict[str, tuple[object, tuple[ChronologyEntry, ...]]]
 
 
+def chronology_made_from(articles: Iterable[Article], keys: Mapping[str, str]) -> str:
+    """What the merged chronology of `articles` is made from: a hash of each one's slug
+    and `annotate.chronology_key` (`keys`, by slug)."""
+    return texts_hash([part for a in articles for part in (a.slug, keys[a.slug])])
+
+
 def merge_chronology(articles: tuple[Article, ...],
                      event_marks: dict[str, tuple[Position, ...]],
                      report: Validation, memo: MergeMemo | None = None,
-                     keys: Mapping[str, str] | None = None) -> tuple[ChronologyEntry, ...]:
+                     made_from: str | None = None) -> tuple[ChronologyEntry, ...]:
     """One entry per event; events sharing an id across sidecars become one entry.
 
     `event_marks`: where each event of each article (by slug) is written. With `memo`,
     the last merge is returned while what it read is unchanged: `digest serve` merges
     again after every save, and `digest build` after every edit, mostly with every
-    article's events unchanged. What it read is known by each article's
-    `annotate.chronology_key` when `keys` (by slug) holds them, else by the events
-    themselves."""
+    article's events unchanged. What it read is known by `made_from`
+    (`chronology_made_from`) when given, else by the events themselves."""
     ordered = sorted(articles, key=lambda a: (a.date, a.slug))
-    inputs: object = (
-        texts_hash([part for a in ordered for part in (a.slug, keys[a.slug])])
-        if keys is not None else tuple([(a.slug, a.events, a.topics) for a in ordered]))
+    inputs: object = (made_from if made_from is not None
+                      else tuple([(a.slug, a.events, a.topics) for a in ordered]))
     last = memo.get("chronology") if memo is not None else None
     if last is not None and last[0] == inputs:
         return last[1]
@@ -282,8 +286,9 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
     articles = tuple(sorted((r.article for r in kept if r.article),
                             key=lambda a: (a.published, a.slug), reverse=True))
     _warn_unused(topics, people, articles, sources, report)
-    keys = ({r.article.slug: r.annotated.chronology_key for r in kept if r.article
-             and r.annotated} if all(r.annotated for r in kept) else None)
+    made_from = (chronology_made_from(articles, {
+        r.article.slug: r.annotated.chronology_key for r in kept if r.article and r.annotated})
+        if all(r.annotated for r in kept) else None)
     return Site(
         config=config,
         articles=articles,
@@ -291,8 +296,9 @@ def validate_site(config: SiteConfig, sources: SourceSet, results: list[ArticleR
         people=people,
         pages=load_pages(sources.pages, report),
         editions=load_editions(sources.editions, articles, report),
-        chronology=merge_chronology(articles, event_marks, report, merge_memo, keys),
+        chronology=merge_chronology(articles, event_marks, report, merge_memo, made_from),
         by_slug={a.slug: a for a in articles},
+        chronology_key=made_from or "",
     )
 
 

@@ -34,6 +34,7 @@ def test_a_change_to_what_pages_share_keys_everything_again(demo: Analysis) -> N
     retitled = editions_key((editions[0]._replace(title="Another title"), *editions[1:]))
     for changed in ({"fingerprint": "another theme"}, {"registries_key": "other"},
                     {"order": reordered}, {"chronology_key": "another chronology"},
+                    {"chronology_key": ""},  # (not known)
                     {"editions_key": retitled}):
         assert changes_since(last, _inputs(demo, **changed)) is None, changed
 
