@@ -197,8 +197,8 @@ def digest_command(override: str | None) -> tuple[list[str], dict[str, str], str
     if exe:
         return [exe], env, exe
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-    code = "import sys; from digest.cli import main; sys.exit(main())"
-    origin = f"{sys.executable} -c <digest.cli.main> (not installed)"
+    code = "from digest.cli import run; run()"
+    origin = f"{sys.executable} -c <digest.cli.run> (not installed)"
     return [sys.executable, "-c", code], env, origin
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -212,5 +214,41 @@ def publish(remote: str, branch: str, message: str | None, no_push: bool,
     click.echo(f"published {sha[:10]} on {branch}" + ("" if no_push else f" ({remote})"))
 
 
+def run() -> NoReturn:
+    """The `digest` command (console script and `python -m digest`): `main`, then an exit
+    that skips Python's teardown.
+
+    Tearing down frees every object one by one and clears each module: after a rebuild
+    of one sidecar at 1,000 articles that took 18 ms of a 0.29 s command, and it grows
+    with the heap. Nothing needs it: files are closed by `with` blocks, worker pools and
+    the cache's writer are waited for before a command returns, and the only exit
+    handler digest registers (`skip_collection_at_exit`) is there to shorten this same
+    teardown. Output is flushed first. An error that escapes click still goes through
+    the usual exit, traceback and all."""
+    try:
+        main()
+        status = 0
+    except SystemExit as stop:
+        status = _exit_status(stop.code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: Python's own exit says 120
+            status = status or 120
+    os._exit(status)
+
+
+def _exit_status(code: object) -> int:
+    """What the interpreter makes of `sys.exit(code)`: None is 0, a number is itself,
+    anything else is printed and is 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
 if __name__ == "__main__":
-    main()
+    run()
