@@ -28,6 +28,8 @@ from digest.interrupts import ctrl_c_held, ctrl_c_ignored
 from digest.lock import build_lock
 from digest.sourceindex import SourceIndex
 from digest.sources import discover
+from digest.targets import prune as prune_targets
+from digest.targets import table_name
 from digest.writer import StagedSite, check_output_dir
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     config = load_config(root, base_url)
     target = Path(os.path.abspath(output)) if output else config.output_dir
     check_output_dir(target, config.root)
-    state = BuildCache(config.root, "output") if use_cache else None
+    state = BuildCache(config.root, table_name("output", target)) if use_cache else None
     # What the previous build wrote, trusted only while the live site is untouched: the
     # live site's files are listed by a forked copy while this process reads the sources.
     previous = state.get(str(target), "") if state is not None else None
@@ -159,6 +161,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
         state.save()
         if keys is not None:
             keys.save(token, memos[-1].made_inputs if memos else None, merges)
+        prune_targets(config.root)
         save_compiled(config.root, compiled)
         if feed_store is not None:
             feed_store.save()

@@ -1,5 +1,6 @@
 """What `digest build` keeps between builds of its page keys' inputs (`KeyInputs`) and
-of its merged chronology, in `.digest-cache/keys.pickle`.
+of its merged chronology, in `.digest-cache/keys-*.pickle` (one per output folder: see
+targets.py).
 
 With them a build after an edit keys again only the pages the edit can have changed,
 as `digest serve` does (see changes.py), instead of every page of the site: at 10,000
@@ -9,7 +10,7 @@ reading every article for the sitemap took a fifth of a one-sidecar rebuild.
 They describe one build's pages, so they are trusted only with exactly those pages:
 each build draws a new token, kept both here and in the output's state (build.py); a
 build whose output state holds another token (a build that stopped between the two
-saves, a build into another folder) finds none, and keys every page as before.
+saves, a lost table) finds none, and keys every page as before.
 
 Records are kept as strings and plain tuples: pickling a named tuple runs Python code
 for each (its `__getnewargs__`), and at 10,000 articles writing the table took 0.1 s
@@ -31,6 +32,7 @@ from digest.changes import KeyInputs, ListedArticle
 from digest.collector import plain_data_arriving
 from digest.dates import FuzzyDate
 from digest.model import Article, ChronologyEntry
+from digest.targets import table_name
 from digest.validate import MergeMemo
 
 _Plain = tuple[object, ...]
@@ -94,7 +96,7 @@ class KeyState:
     output is in place."""
 
     def __init__(self, root: Path, target: Path) -> None:
-        self.cache = BuildCache(root, "keys")
+        self.cache = BuildCache(root, table_name("keys", target))
         self.target = str(target)
         self._loaded: KeyInputs | None = None
         self._listed: dict[str, str | ListedArticle] = {}

@@ -9,6 +9,7 @@ from typing import Any
 
 from digest.build import build
 from digest.pagekeys import ValueHasher
+from digest.targets import KEPT, table_name
 
 from .conftest import MINIMAL_SITE
 
@@ -290,7 +291,7 @@ def test_build_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_pat
     article_keys, input_keys = _count_keys(monkeypatch)
     build(root, output=out)
     assert len(set(article_keys)) == 7 and "sitemap" in input_keys
-    assert (root / ".digest-cache" / "keys.pickle").is_file()
+    assert (root / ".digest-cache" / f"{table_name('keys', out)}.pickle").is_file()
     sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
     # A summary: shown on its article's page (and in the feeds) only.
     article_keys.clear(), input_keys.clear()
@@ -316,27 +317,67 @@ def test_build_keys_again_only_the_pages_an_edit_can_change(monkeypatch, tmp_pat
 
 def test_build_keys_every_page_without_the_last_builds_key_inputs(monkeypatch,
                                                                   tmp_path: Path) -> None:
-    """Kept key inputs describe one build's pages: after a build into another folder, or
-    with the table lost, every page is keyed again (and the site is still right)."""
+    """Kept key inputs describe one build's pages: with the table lost, every page is
+    keyed again (and the site is still right)."""
     root = _demo_copy(tmp_path)
     out = root / "_site"
     article_keys, _ = _count_keys(monkeypatch)
     sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
-    for number, between in enumerate(("another folder", "no table")):
-        build(root, output=out)
-        if between == "another folder":
-            build(root, output=tmp_path / "elsewhere")
-        else:
-            (root / ".digest-cache" / "keys.pickle").unlink()
-        article_keys.clear()
-        _replace(sidecar, "and blamed human error." if number == 0 else
-                 "and blamed a human error.", "and blamed a human error." if number == 0
-                 else "and blamed human error.")
-        build(root, output=out)
-        assert len(set(article_keys)) == 7, between
-        fresh = tmp_path / f"fresh-{number}"
-        build(root, output=fresh, use_cache=False)
-        assert _tree(out) == _tree(fresh), between
+    build(root, output=out)
+    (root / ".digest-cache" / f"{table_name('keys', out)}.pickle").unlink()
+    article_keys.clear()
+    _replace(sidecar, "and blamed human error.", "and blamed a human error.")
+    build(root, output=out)
+    assert len(set(article_keys)) == 7
+    build(root, output=tmp_path / "fresh", use_cache=False)
+    assert _tree(out) == _tree(tmp_path / "fresh")
+
+
+def test_a_build_into_another_folder_leaves_the_sites_state(monkeypatch,
+                                                            tmp_path: Path) -> None:
+    """Each output folder has its own state (targets.py): after a build elsewhere (a
+    preview), the next build of the site keys only what the edit changed, and
+    rewrites only the files that changed."""
+    root = _demo_copy(tmp_path)
+    out = root / "_site"
+    article_keys, _ = _count_keys(monkeypatch)
+    sidecar = root / "content/articles/iran-admits-downing-ukrainian-jet.yaml"
+    build(root, output=out)
+    before = _inodes(out)
+    build(root, output=tmp_path / "preview")
+    article_keys.clear()
+    _replace(sidecar, "and blamed human error.", "and blamed a human error.")
+    build(root, output=out)
+    assert article_keys == ["iran-admits-downing-ukrainian-jet"]
+    after = _inodes(out)
+    changed = sorted(d for d in after if after[d] != before[d])
+    # The summary shows on its page and in the feeds that carry the article.
+    assert [d for d in changed if not d.endswith(("feed.xml", "feed.json"))] == [
+        "articles/iran-admits-downing-ukrainian-jet/index.html"]
+    assert "feed.xml" in changed and len(changed) < len(after) // 4
+    build(root, output=tmp_path / "fresh", use_cache=False)
+    assert _tree(out) == _tree(tmp_path / "fresh")
+    # The preview's own state is kept too: it is updated in place as well.
+    article_keys.clear()
+    build(root, output=tmp_path / "preview")
+    assert article_keys == ["iran-admits-downing-ukrainian-jet"]
+    assert _tree(tmp_path / "preview") == _tree(out)
+
+
+def test_the_state_of_the_folders_built_longest_ago_is_removed(tmp_path: Path) -> None:
+    root = _demo_copy(tmp_path)
+    cache = root / ".digest-cache"
+    cache.mkdir()
+    for kind in ("output", "keys"):  # the one-folder tables of earlier versions
+        (cache / f"{kind}.pickle").write_bytes(b"old")
+        (cache / f"{kind}.seal").write_bytes(b"old")
+    folders = [tmp_path / f"out{i}" for i in range(KEPT + 1)]
+    for folder in folders:
+        build(root, output=folder)
+    kept = sorted(p.name for p in cache.iterdir()
+                  if p.name.startswith(("output", "keys")))
+    assert kept == sorted(f"{table_name(kind, folder)}.{suffix}" for folder in folders[1:]
+                          for kind in ("output", "keys") for suffix in ("pickle", "seal"))
 
 
 def test_kept_listings_round_trip() -> None:

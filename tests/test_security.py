@@ -22,9 +22,11 @@ import markupsafe
 import pytest
 
 from digest.build import build
+from digest.config import load_config
 from digest.errors import ContentError, Problem
 from digest.markdown import is_safe_url, render_markdown, unsafe_links, url_scheme
 from digest.pipeline import analyse
+from digest.targets import table_name
 from digest.templates import make_environment, output_escape
 from digest.themefiles import BUILTIN_THEMES, resolve_theme
 
@@ -566,7 +568,8 @@ def test_a_planted_cache_file_cannot_run_code(make_site, tmp_path: Path) -> None
     # Nor can planted tables of a build: its state, its compiled templates, a journal.
     # Each shaped as digest writes it, with a signature that is not the user's.
     trap = pickle.dumps(_Trap(marker))
-    for name in ("output.pickle", "templates.pickle"):
+    output_state = table_name("output", load_config(root).output_dir)
+    for name in (f"{output_state}.pickle", "templates.pickle"):
         (cache / name).write_bytes(bytes(32) + trap)
     (cache / "articles.journal").write_bytes(bytes(32) + len(trap).to_bytes(8, "little")
                                              + trap)
