@@ -134,6 +134,9 @@ class _Segment:
 
 @dataclass(frozen=True, slots=True)
 class _TextModel:
+    """An HTML text as the reader sees it: its visible text, its text nodes and where
+    each starts in it, and the span of each block."""
+
     text: str
     segments: list[_Segment]
     segment_starts: list[int]
@@ -610,6 +613,9 @@ def _context_phrase(prefix: str, suffix: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Mark:
+    """One element to wrap around a span of the text (split where it crosses other
+    elements), with what to insert after it."""
+
     start: int
     end: int
     order: int

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
+    """What a build did: where, how many files and articles, its warnings, how long."""
+
     output: Path
     files: int
     articles: int

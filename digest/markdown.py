@@ -66,6 +66,8 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
+    """Markdown rendered: the HTML and the links in it (for the link checks)."""
+
     html: str
     links: tuple[Link, ...]  # every link of the text, or at least every refused one
 

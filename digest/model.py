@@ -27,6 +27,8 @@ class Source(NamedTuple):
 
 @dataclass(frozen=True)
 class Topic:
+    """A topic of topics.yaml."""
+
     slug: str
     title: str
     description: str = ""
@@ -37,6 +39,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class Person:
+    """A person of people.yaml."""
+
     slug: str
     name: str
     role: str = ""
@@ -113,6 +117,8 @@ class Article(NamedTuple):
 
 @dataclass(frozen=True)
 class Page:
+    """A standalone page of content/pages/."""
+
     slug: str
     src_rel: str
     title: str
@@ -144,6 +150,8 @@ class ChronologyEntry(NamedTuple):
 
 @dataclass(frozen=True)
 class Site:
+    """The whole site, read and validated: what the pages are rendered from."""
+
     config: SiteConfig
     articles: tuple[Article, ...]  # newest first
     topics: dict[str, Topic]

@@ -68,6 +68,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
+    """What rendering a site needs besides the site: its annotated articles, the
+    templates, the links, and what earlier builds left to reuse."""
+
     site: Site
     annotated: dict[str, AnnotatedArticle]
     env: jinja2.Environment

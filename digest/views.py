@@ -7,12 +7,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LinkView:
+    """A link: its text and where it goes."""
+
     title: str
     href: str
 
 
 @dataclass(frozen=True)
 class QuoteView:
+    """A quote as pages list it, linked to its passage, its speaker and its article."""
+
     id: str
     text: str
     href: str  # the passage in its article: /articles/<slug>/#<id>
@@ -26,6 +30,8 @@ class QuoteView:
 
 @dataclass(frozen=True)
 class EventView:
+    """A dated event of the chronology, with the articles and topics it belongs to."""
+
     key: str
     when: str  # '1868', 'January 2020', 'c. 6 August 2024 – 26 April 2025'
     start_iso: str
@@ -41,12 +47,16 @@ class EventView:
 
 @dataclass(frozen=True)
 class YearView:
+    """One year of a chronology, its events grouped by month."""
+
     year: int
     months: tuple[tuple[str, tuple[EventView, ...]], ...]  # (heading, events); '' first
 
 
 @dataclass(frozen=True)
 class ArticleCard:
+    """An article as the listings show it."""
+
     slug: str
     title: str
     href: str
@@ -59,6 +69,8 @@ class ArticleCard:
 
 @dataclass(frozen=True)
 class NoteView:
+    """A side note as its article page lists it."""
+
     id: str
     number: int
     kind: str
@@ -70,6 +82,8 @@ class NoteView:
 
 @dataclass(frozen=True)
 class ArticleView:
+    """Everything an article page shows."""
+
     card: ArticleCard
     body_html: str
     summary_html: str
@@ -90,6 +104,8 @@ class ArticleView:
 
 @dataclass(frozen=True)
 class TopicView:
+    """Everything a topic page shows."""
+
     slug: str
     title: str
     description: str
@@ -101,6 +117,8 @@ class TopicView:
 
 @dataclass(frozen=True)
 class PersonView:
+    """Everything a person page shows."""
+
     slug: str
     name: str
     role: str
@@ -112,6 +130,8 @@ class PersonView:
 
 @dataclass(frozen=True)
 class EditionView:
+    """A digest edition: its date, introduction and articles."""
+
     date: str
     iso_date: str
     title: str
@@ -122,6 +142,8 @@ class EditionView:
 
 @dataclass(frozen=True)
 class Pager:
+    """Where a page of a paginated listing stands among the others."""
+
     number: int
     total: int
     previous: str  # href or ''
