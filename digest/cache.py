@@ -28,6 +28,7 @@ is used only when its inputs hash matches.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -221,8 +222,9 @@ class BuildCache:
         try:
             stamp = _stat_stamp(os.stat(self.path))
             _write_private(self.seal, _seal_mac(key, signature, stamp) + signature + stamp)
-        except OSError:
-            self.seal.unlink(missing_ok=True)
+        except OSError:  # a read-only folder, say: loads go on verifying the whole table
+            with contextlib.suppress(OSError):
+                self.seal.unlink(missing_ok=True)
 
     def _sealed(self, handle: BinaryIO, key: bytes, signature: bytes) -> bool:
         """Whether the table open in `handle`, starting with `signature`, has the stat

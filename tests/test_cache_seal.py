@@ -120,3 +120,18 @@ def test_a_planted_table_with_a_forged_seal_runs_no_code(tmp_path: Path,
     assert _values(tmp_path) == {}
     assert not marker.exists()
     assert full_checks == [table]
+
+
+def test_a_table_that_cannot_be_sealed_is_still_read(tmp_path: Path, full_checks: list[Path],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    table = _table(tmp_path)
+    table.with_suffix(".seal").unlink()
+
+    def read_only(path: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache_module, "_write_private", read_only)
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: read_only(self, b""))
+    assert len(_values(tmp_path)) == 20
+    assert len(_values(tmp_path)) == 20
+    assert full_checks == [table, table]
