@@ -163,7 +163,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
         state.save()
         if keys is not None:
             keys.save(token, memos[-1].made_inputs if memos else None, merges)
-        prune_targets(config.root)
+        prune_targets(config.root, target)
         save_compiled(config.root, compiled)
         if feed_store is not None:
             feed_store.save()

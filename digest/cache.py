@@ -14,8 +14,11 @@ digest wrote, or verified, is sealed: its stat (device, inode, size, modificatio
 change times) is signed into a small `.seal` file beside it, and a table whose stat is
 still the sealed one is read without the second pass. No program can set a file's
 change time back, and a file written anew (a checkout, a copy, a planted file) has
-another inode and change time: as with git's index and the source index, a stat that
-is what it was is the file that was. A table whose stat moved is verified whole again.
+another inode and change time, so the seal keeps out what the HMAC keeps out: tables
+digest did not write (as with git's index and the source index; only a writer of this
+user's own private file within the same tick of the file system's clock could keep
+the stamp, and such a writer could change digest itself). A table whose stat moved is
+verified whole again.
 
 A build that changes a few entries appends them to a journal beside the table
 instead of rewriting it (at 10,000 articles the table is about 67 MB). Each journal
@@ -197,7 +200,8 @@ class BuildCache:
                         log.warning("cache %s was not written by digest for this user; "
                                     "ignoring it", self.path)
                         return {}
-                    self._seal(key, signature)  # the next build is spared the check
+                    # The next build is spared the check.
+                    self._seal(key, signature, handle.fileno())
                 handle.seek(32)
                 # The header is a pickle of its own, read first: a table from another
                 # version is then never unpickled (a large site's fills hundreds of MB).
@@ -216,11 +220,12 @@ class BuildCache:
         self._signature = signature  # only a table loaded whole can take a journal
         return table
 
-    def _seal(self, key: bytes, signature: bytes) -> None:
-        """Sign the table's stat as it is now (see the module's docstring); without a
-        seal, the next load verifies the whole table."""
+    def _seal(self, key: bytes, signature: bytes, fd: int) -> None:
+        """Sign the stat of the table open as `fd`, as it is now (see the module's
+        docstring); without a seal, the next load verifies the whole table. The open
+        file, not the path: a file put in its place meanwhile is not the one verified."""
         try:
-            stamp = _stat_stamp(os.stat(self.path))
+            stamp = _stat_stamp(os.fstat(fd))
             _write_private(self.seal, _seal_mac(key, signature, stamp) + signature + stamp)
         except OSError:  # a read-only folder, say: loads go on verifying the whole table
             with contextlib.suppress(OSError):
@@ -419,9 +424,16 @@ class BuildCache:
                 signature = signing.mac.digest()
                 handle.seek(0)
                 handle.write(signature)
-            os.replace(tmp, self.path)
-            tmp = None
-            self._seal(key, signature)
+                handle.flush()
+                if os.name == "posix":  # elsewhere a file still open cannot be renamed
+                    os.replace(tmp, self.path)
+                    tmp = None
+                    # Sealed by what was written, not by whatever the path names now:
+                    # after the rename, which moves the change time.
+                    self._seal(key, signature, handle.fileno())
+            if tmp is not None:
+                os.replace(tmp, self.path)
+                tmp = None
             # Its records are bound to the table just replaced: useless from now on.
             self.journal.unlink(missing_ok=True)
         except OSError as exc:

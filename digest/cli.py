@@ -232,6 +232,8 @@ def run() -> NoReturn:
         status = _exit_status(stop.code)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the descriptor closed
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: Python's own exit says 120

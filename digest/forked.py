@@ -45,7 +45,11 @@ class ForkedCall(Generic[T]):
         self.pid = 0  # the copy's, kept after it is reaped
         self._reader = -1
         if _can_fork():
-            self._start()
+            try:
+                self._start()
+            except BaseException:  # Ctrl-C, raised as the hold ends: no copy left behind
+                self.close()
+                raise
 
     @property
     def forked(self) -> bool:
@@ -87,8 +91,9 @@ class ForkedCall(Generic[T]):
                 self._reader = -1
                 while chunk := pipe.read(1 << 20):
                     chunks.append(chunk)
-            status = _reap(self._pid)
-            self._pid = 0
+            with ctrl_c_held():  # reaped and forgotten together: never killed once reaped
+                status = _reap(self._pid)
+                self._pid = 0
             if status == 0:
                 return marshal.loads(b"".join(chunks))  # type: ignore[no-any-return]
         return self._function()

@@ -98,6 +98,8 @@ class BuildState:
 
 @dataclass(frozen=True, slots=True)
 class Response:
+    """What the preview server answers a request with."""
+
     status: int
     content_type: str
     body: bytes

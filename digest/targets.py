@@ -28,10 +28,11 @@ def table_name(kind: str, target: Path) -> str:
     return f"{kind}-{hashlib.sha256(os.fsencode(target)).hexdigest()[:16]}"
 
 
-def prune(root: Path) -> None:
+def prune(root: Path, current: Path) -> None:
     """Remove the tables of the output folders beyond the KEPT built most recently (by
-    their output state's modification time), and the tables of earlier versions, which
-    kept one folder's state in `output.pickle` and `keys.pickle`."""
+    their output state's modification time; `current`, the folder just built, always
+    stays), and the tables of earlier versions, which kept one folder's state in
+    `output.pickle` and `keys.pickle`."""
     folder = root / CACHE_DIR
     try:
         files = list(os.scandir(folder))
@@ -44,7 +45,9 @@ def prune(root: Path) -> None:
                 built[entry.name[len("output-"):-len(".pickle")]] = entry.stat().st_mtime_ns
             except OSError:
                 continue
-    kept = set(sorted(built, key=lambda folder_id: built[folder_id], reverse=True)[:KEPT])
+    this = table_name("output", current).partition("-")[2]
+    built.pop(this, None)
+    kept = {this, *sorted(built, key=lambda folder_id: built[folder_id], reverse=True)[:KEPT - 1]}
     for entry in files:
         kind, _, rest = entry.name.partition(".")[0].partition("-")
         if kind in KINDS and rest not in kept:

@@ -135,3 +135,30 @@ def test_a_table_that_cannot_be_sealed_is_still_read(tmp_path: Path, full_checks
     assert len(_values(tmp_path)) == 20
     assert len(_values(tmp_path)) == 20
     assert full_checks == [table, table]
+
+
+def test_a_table_put_in_place_of_the_one_verified_is_not_sealed(
+        tmp_path: Path, full_checks: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seal is made from the file that was verified, not from whatever the path
+    names a moment later: a table swapped in meanwhile (with the genuine signature
+    copied in front) is verified, and refused, when it is read."""
+    table = _table(tmp_path)
+    _settle()
+    os.utime(table)  # the seal no longer matches: the next load verifies whole
+    marker = tmp_path / "code-ran"
+    planted = tmp_path / "planted.pickle"
+    planted.write_bytes(table.read_bytes()[:32] + pickle.dumps(cache_module._HEADER)
+                        + pickle.dumps(_Trap(marker)))
+    signed_whole = cache_module._signed_whole
+
+    def then_swapped(handle, key: bytes, signature: bytes) -> bool:  # type: ignore[no-untyped-def]
+        verified = signed_whole(handle, key, signature)
+        os.replace(planted, table)
+        return verified
+
+    monkeypatch.setattr(cache_module, "_signed_whole", then_swapped)
+    assert len(_values(tmp_path)) == 20  # the genuine table, read from the open file
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    assert _values(tmp_path) == {}
+    assert not marker.exists()

@@ -62,3 +62,9 @@ def test_exit_codes_mean_what_they_mean_to_python(
         code: object, status: int, printed: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert _exit_status(code) == status
     assert capsys.readouterr().err == printed
+
+
+def test_a_closed_standard_output_is_no_error(tmp_path: Path) -> None:
+    done = subprocess.run(["bash", "-c", f"{sys.executable} -m digest --version >&-"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")

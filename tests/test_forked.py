@@ -82,3 +82,25 @@ def test_no_fork_while_another_thread_runs() -> None:
     finally:
         stop.set()
         other.join()
+
+
+def test_ctrl_c_during_the_fork_leaves_no_copy_behind(monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    import signal
+
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork_then_ctrl_c() -> int:
+        pid = real_fork()
+        if pid:  # in this process, while Ctrl-C is held: raised as the hold ends
+            forked.append(pid)
+            os.kill(os.getpid(), signal.SIGINT)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        ForkedCall(lambda: threading.Event().wait(60))
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)

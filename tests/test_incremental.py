@@ -380,6 +380,23 @@ def test_the_state_of_the_folders_built_longest_ago_is_removed(tmp_path: Path) -
                           for kind in ("output", "keys") for suffix in ("pickle", "seal"))
 
 
+def test_the_folder_just_built_keeps_its_state_whatever_the_times(tmp_path: Path) -> None:
+    from digest.targets import prune
+
+    cache = tmp_path / ".digest-cache"
+    cache.mkdir()
+    current, *others = [tmp_path / f"out{i}" for i in range(KEPT + 1)]
+    for age, folder in enumerate([current, *others]):
+        for kind in ("output", "keys"):
+            table = cache / f"{table_name(kind, folder)}.pickle"
+            table.write_bytes(b"state")
+            os.utime(table, ns=(age, age))  # `current` the oldest of all
+    prune(tmp_path, current)
+    kept = {p.name.split(".")[0] for p in cache.iterdir()}
+    assert kept == {table_name(kind, folder) for folder in (current, *others[1:])
+                    for kind in ("output", "keys")}
+
+
 def test_kept_listings_round_trip() -> None:
     """What keystate keeps of each article for the listings reads back as it was,
     separators in a title (a YAML escape can write them) and empty lists included."""
