@@ -39,7 +39,6 @@ import logging
 import os
 import pickle
 import secrets
-import signal
 import sys
 import tempfile
 import threading
@@ -49,6 +48,7 @@ from typing import Any, BinaryIO
 
 from digest import __version__
 from digest.collector import plain_data_arriving
+from digest.forked import start_copy
 from digest.interrupts import ctrl_c_held
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,7 @@ def _user_key() -> bytes:
     except OSError:
         pass
     base.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd, tmp = tempfile.mkstemp(dir=base)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    _write_private(path, secrets.token_bytes(32))
     return path.read_bytes()
 
 
@@ -342,35 +337,20 @@ class BuildCache:
         if sys.platform != "linux" or threading.active_count() != 1:
             return False
         with ctrl_c_held():
-            try:
-                reader, writer = os.pipe()
-            except OSError:
+            started = start_copy(functools.partial(self._write_table_reporting, key))
+            if started is None:  # write it here
                 return False
-            try:
-                pid = os.fork()
-            except OSError:  # no process to spare (a pids limit, memory): write it here
-                os.close(reader)
-                os.close(writer)
-                return False
-            if pid == 0:  # the copy: never returns; no exit handlers, no buffers flushed
-                code, problem = 1, None
-                try:
-                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a press pending: dropped
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-                    os.close(reader)
-                    problem = self._write_table(key)
-                    code = 0
-                except BaseException as exc:  # noqa: BLE001 - told to the build, below
-                    problem = f"could not save the cache {self.path}: {exc!r}"
-                finally:
-                    try:  # the problem goes to the build's process, which reports it
-                        if problem:
-                            os.write(writer, problem.encode("utf-8", "replace")[:4000])
-                    finally:
-                        os._exit(code)
-            os.close(writer)
-            waits.append(functools.partial(self._wait_for_writer, pid, reader, {}))
+            waits.append(functools.partial(self._wait_for_writer, *started, {}))
         return True
+
+    def _write_table_reporting(self, key: bytes) -> bytes:
+        """_write_table in the writer process: what went wrong, as text for the build's
+        process to report (empty when nothing did)."""
+        try:
+            problem = self._write_table(key)
+        except BaseException as exc:  # noqa: BLE001 - told to the build
+            problem = f"could not save the cache {self.path}: {exc!r}"
+        return (problem or "").encode("utf-8", "replace")[:4000]
 
     def _wait_for_writer(self, pid: int, reader: int, state: dict[str, Any]) -> None:
         # `state` records each step done, so that a call cut short (by a KeyboardInterrupt

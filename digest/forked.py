@@ -57,31 +57,10 @@ class ForkedCall(Generic[T]):
 
     def _start(self) -> None:
         with ctrl_c_held():  # a press cannot come between the fork and knowing the pid
-            try:
-                reader, writer = os.pipe()
-            except OSError:
-                return
-            try:
-                pid = os.fork()
-            except OSError:  # no process to spare: `result` calls the function here
-                os.close(reader)
-                os.close(writer)
-                return
-            if pid == 0:  # the copy: never returns; no exit handlers, no buffers flushed
-                code = 1
-                try:
-                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build handles it
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-                    os.close(reader)
-                    data = memoryview(marshal.dumps(self._function()))
-                    while data:
-                        data = data[os.write(writer, data):]
-                    code = 0
-                finally:
-                    os._exit(code)
-            os.close(writer)
-            self._pid = self.pid = pid
-            self._reader = reader
+            started = start_copy(lambda: marshal.dumps(self._function()))
+            if started is not None:  # else `result` calls the function here
+                self._pid = self.pid = started[0]
+                self._reader = started[1]
 
     def result(self) -> T:
         """The function's value: the copy's, or made here when there is none."""
@@ -116,6 +95,39 @@ class ForkedCall(Generic[T]):
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+def start_copy(work: Callable[[], bytes]) -> tuple[int, int] | None:
+    """Fork a copy of this process that runs `work`, writes the bytes it returns into a
+    pipe and exits (status 0, or 1 if `work` raised), without exit handlers or flushing
+    buffers. The copy ignores Ctrl-C: the build's own process decides. Returns the
+    copy's pid and the pipe's reading end, or None when no pipe or process could be had
+    (then nothing was started). Call it with Ctrl-C held (`ctrl_c_held`), so that a
+    press cannot come before the caller knows the pid."""
+    try:
+        reader, writer = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare (a pids limit, memory)
+        os.close(reader)
+        os.close(writer)
+        return None
+    if pid == 0:  # the copy: never returns
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a press pending: dropped
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            os.close(reader)
+            data = memoryview(work())
+            while data:
+                data = data[os.write(writer, data):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    return pid, reader
 
 
 def _reap(pid: int) -> int:
