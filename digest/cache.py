@@ -173,6 +173,12 @@ class BuildCache:
         self.hits = 0
         self.misses = 0
 
+    @staticmethod
+    def table_exists(root: Path, name: str) -> bool:
+        """Whether the table has a file (a table without one starts empty), without
+        loading it."""
+        return (root / CACHE_DIR / f"{name}.pickle").is_file()
+
     def _load(self) -> dict[str, tuple[str, Any]]:
         try:
             handle = self.path.open("rb")

@@ -28,10 +28,11 @@ from digest.model import Person
 from digest.progress import Progress
 from digest.render import SiteRenderer
 from digest.sources import (
-    Source,
+    PendingSource,
     SourceSet,
     SourceText,
     UnreadSource,
+    read_pending,
     read_unread,
     stem_of,
 )
@@ -45,10 +46,32 @@ RENDER_CHUNK = 250
 FEED_CHUNK = 48  # feed entries per task: about 30 ms of work
 
 
-def _process_chunk(args: tuple[list[tuple[SourceText, SourceText | None]], SiteConfig,
-                                dict[str, Person]]) -> list[ArticleResult]:
+Readable = SourceText | PendingSource
+# An article's result and the digests of its two files ("" for no sidecar); no result
+# when a file left for the analysis could not be read.
+Outcome = tuple[ArticleResult | None, str, str]
+
+
+class PendingUnreadable(Exception):
+    """A file discovery left for the analysis could not be read (or changed meanwhile):
+    the build discovers again, reading every file, so that the problem is reported as
+    discovery reports it."""
+
+
+def _process_chunk(args: tuple[list[tuple[Readable, Readable | None]], SiteConfig,
+                                dict[str, Person]]) -> list[Outcome]:
     chunk, config, people = args
-    return [process_article(source, sidecar, config, people) for source, sidecar in chunk]
+    outcomes: list[Outcome] = []
+    for source, sidecar in chunk:
+        # Read here, in the worker, when discovery left them (a cold build).
+        text = read_pending(source, config) if isinstance(source, PendingSource) else source
+        side = read_pending(sidecar, config) if isinstance(sidecar, PendingSource) else sidecar
+        if isinstance(text, Problem) or isinstance(side, Problem):
+            outcomes.append((None, "", ""))
+            continue
+        outcomes.append((process_article(text, side, config, people), text.digest,
+                         side.digest if side is not None else ""))
+    return outcomes
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -113,38 +136,41 @@ def default_jobs() -> int:
         os.cpu_count() or 1)
 
 
-def _input_key(common: str, source: Source, sidecar: Source | None) -> str:
-    """The hash of an article's inputs: its two files (by their digests) and `common`
-    (the hash of the settings and the people registry, made once per build rather than
-    hashed into every article's key)."""
-    return content_hash(common, source.digest, sidecar.src_rel if sidecar else "",
-                        sidecar.digest if sidecar else "")
+def _input_key(common: str, digest: str, sidecar_rel: str, sidecar_digest: str) -> str:
+    """The hash of an article's inputs: its two files (by their digests; "" for no
+    sidecar) and `common` (the hash of the settings and the people registry, made once
+    per build rather than hashed into every article's key)."""
+    return content_hash(common, digest, sidecar_rel, sidecar_digest)
 
 
 def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
                      people_digest: str, problems: list[Problem],
                      cache: BuildCache | None = None, jobs: int = 1
-                     ) -> tuple[list[ArticleResult], dict[str, str]]:
+                     ) -> tuple[list[ArticleResult], dict[str, str], dict[str, str]]:
     """Every article through `articles.process_article`: from the cache when its inputs
     are unchanged, else in a pool of `jobs` processes when there is enough to do.
 
     Also returns each article's input key (by source path): a hash of everything its
-    result was made from. An article whose files discovery left unread is read here if
-    it is not in the cache; one that cannot be read then has no result, and its problem
-    goes to `problems`."""
+    result was made from; and the digests of the files discovery left pending (by source
+    path), read here. An article whose files discovery left unread is read here if it is
+    not in the cache; one that cannot be read then has no result, and its problem goes to
+    `problems`. A pending file that cannot be read raises PendingUnreadable."""
     settings = repr((config.base_url, config.timezone, config.allow_html, engine_name()))
     common = content_hash(settings, people_digest)
     results: dict[str, ArticleResult] = {}
-    todo: list[tuple[SourceText, SourceText | None]] = []
+    todo: list[tuple[Readable, Readable | None]] = []
     keys: dict[str, str] = {}
     for source in sources.articles:
         sidecar = sources.sidecars.get(stem_of(source.src_rel))
-        key = _input_key(common, source, sidecar)
-        keys[source.src_rel] = key
-        cached = cache.get(source.src_rel, key) if cache else None
-        if isinstance(cached, ArticleResult):
-            results[source.src_rel] = cached
-            continue
+        if not isinstance(source, PendingSource) and not isinstance(sidecar, PendingSource):
+            key = _input_key(common, source.digest, sidecar.src_rel if sidecar else "",
+                             sidecar.digest if sidecar else "")
+            keys[source.src_rel] = key
+            cached = cache.get(source.src_rel, key) if cache else None
+            if isinstance(cached, ArticleResult):
+                results[source.src_rel] = cached
+                continue
+        # Otherwise nothing is cached for it (which is why discovery left it pending).
         text = read_unread(source, config) if isinstance(source, UnreadSource) else source
         side = read_unread(sidecar, config) if isinstance(sidecar, UnreadSource) else sidecar
         unreadable = [r for r in (text, side) if isinstance(r, Problem)]
@@ -152,19 +178,31 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
             problems += unreadable
         else:
             todo.append((text, side))  # type: ignore[arg-type]  # neither is a Problem
-    for result in _run(todo, config, people, jobs):
+    read: dict[str, str] = {}
+    for (source, sidecar), (result, digest, sidecar_digest) in zip(
+            todo, _run(todo, config, people, jobs), strict=True):
+        if result is None:
+            raise PendingUnreadable(source.src_rel)
+        if isinstance(source, PendingSource):
+            read[source.src_rel] = digest
+        if isinstance(sidecar, PendingSource):
+            read[sidecar.src_rel] = sidecar_digest
+        key = keys.get(result.src_rel) or _input_key(
+            common, digest, sidecar.src_rel if sidecar else "", sidecar_digest)
+        keys[result.src_rel] = key
         results[result.src_rel] = result
         if cache:
-            cache.put(result.src_rel, keys[result.src_rel], result)
-    return [results[s.src_rel] for s in sources.articles if s.src_rel in results], keys
+            cache.put(result.src_rel, key, result)
+    return ([results[s.src_rel] for s in sources.articles if s.src_rel in results], keys,
+            read)
 
 
-def _run(todo: list[tuple[SourceText, SourceText | None]], config: SiteConfig,
-         people: dict[str, Person], jobs: int) -> list[ArticleResult]:
+def _run(todo: list[tuple[Readable, Readable | None]], config: SiteConfig,
+         people: dict[str, Person], jobs: int) -> list[Outcome]:
     progress = Progress(len(todo), "Reading articles")
     size = 64 if jobs <= 1 else max(8, min(64, len(todo) // (jobs * 4)))
     chunks = [(todo[i:i + size], config, people) for i in range(0, len(todo), size)]
-    results: list[ArticleResult] = []
+    results: list[Outcome] = []
     try:
         # Processes pay off only past a few dozen articles: starting workers and
         # shipping results back costs more than rendering a handful.

@@ -54,6 +54,8 @@ class Analysis:
     # What each article page is made from, for page reuse (see render.article_page_key).
     article_keys: dict[str, str] = field(default_factory=dict)
     registries_key: str = ""
+    # The digests of the files discovery left pending (sources.PendingSource), by path.
+    read_digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -75,22 +77,24 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
 
 def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,
                     drafts: bool, jobs: int, use_cache: bool,
-                    cache: BuildCache | None = None,
+                    cache: BuildCache | None = None, save_cache: bool = False,
                     merge_memo: MergeMemo | None = None,
                     background_waits: list[Callable[[], None]] | None = None) -> Analysis:
-    """`analyse` for sources already read; `cache` replaces the one in .digest-cache/;
-    `merge_memo` keeps the merged chronology (validate.merge_chronology). With
-    `background_waits`, a large cache may be written by another process while the caller
-    goes on (see BuildCache.save): the caller must call what is added to the list."""
+    """`analyse` for sources already read; `cache` replaces the one in .digest-cache/
+    (unless `save_cache`: then it is that one, opened by the caller); `merge_memo` keeps
+    the merged chronology (validate.merge_chronology). With `background_waits`, a large
+    cache may be written by another process while the caller goes on (see
+    BuildCache.save): the caller must call what is added to the list. Raises
+    parallel.PendingUnreadable as process_articles does."""
     topics, people = load_registries(sources, problems)
-    persistent = cache is None
+    persistent = cache is None or save_cache
     if cache is None and use_cache:
         cache = BuildCache(config.root, "articles")
     # The registries are known by their files' digests, made when they were read.
     people_digest = sources.people.digest if sources.people else ""
     jobs = usable_jobs(jobs or config.jobs or default_jobs())
-    results, keys = process_articles(config, sources, people, people_digest, problems,
-                                     cache, jobs)
+    results, keys, read = process_articles(config, sources, people, people_digest, problems,
+                                           cache, jobs)
     site = validate_site(config, sources, results, topics, people, drafts, problems,
                          merge_memo)
     annotated = {r.article.slug: r.annotated for r in results
@@ -100,7 +104,7 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
     # Topic titles show on every article page; people's names are in each article's key.
     registries = content_hash(sources.topics.digest if sources.topics else "", people_digest)
     analysis = Analysis(config, site, annotated, sort_problems(problems), article_keys,
-                        registries)
+                        registries, read)
     if cache is not None and not analysis.errors:
         if persistent:
             cache.save(background_waits if jobs > 1 else None)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from digest.cache import BuildCache
-from digest.sources import file_stamp
+from digest.sources import PendingSource, file_stamp
 
 # Two seconds: the coarsest timestamps in use (FAT) and any clock jitter between the
 # file system and this process.
@@ -61,6 +61,12 @@ class SourceIndex:
         changed too recently to be told apart from a write still to come."""
         if max(info.st_mtime_ns, info.st_ctime_ns) < self._started - SETTLED_NS:
             self._table.put(src_rel, file_stamp(info), digest)
+
+    def learn_pending(self, source: PendingSource, digest: str) -> None:
+        """`learn`, for a file discovery left for the analysis, which read it as it was
+        found (read_pending checks its stat)."""
+        if source.settled_ns < self._started - SETTLED_NS:
+            self._table.put(source.src_rel, source.stamp, digest)
 
     def save(self) -> None:
         """Keep what this build knew for the next (files gone or changed are dropped)."""

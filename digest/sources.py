@@ -63,16 +63,29 @@ class UnreadSource(NamedTuple):
     stamp: str  # file_stamp when it was found
 
 
+class PendingSource(NamedTuple):
+    """An article or sidecar found but left for the analysis to read, where it is read
+    anyway: on a build with nothing cached for it (a cold build, a new article), so that
+    the worker processes read and hash the files rather than this one alone, before they
+    could start. Its digest is known once read (`read_pending`)."""
+
+    src_rel: str
+    path: str
+    stamp: str  # file_stamp when it was found
+    settled_ns: int  # the later of its modification and change times, for the index
+
+
 Source = SourceText | UnreadSource
-_Found = TypeVar("_Found", SourceText, Source)  # what `discover` gathers
+Found = SourceText | UnreadSource | PendingSource  # what discovery gives of an article
+_Found = TypeVar("_Found", SourceText, Found)  # what `discover` gathers
 
 
 @dataclass(frozen=True, slots=True)
 class SourceSet:
     """Every content file of the site, found (and read, or known by the source index)."""
 
-    articles: tuple[Source, ...]
-    sidecars: dict[str, Source]  # by stem
+    articles: tuple[Found, ...]
+    sidecars: dict[str, Found]  # by stem
     topics: SourceText | None
     people: SourceText | None
     pages: tuple[SourceText, ...]
@@ -123,11 +136,14 @@ def _real(folder: Path, real_dirs: dict[str, Path] | None) -> Path:
 
 def read_source(path: Path | str, root: Path, max_size: int,
                 real_dirs: dict[str, Path] | None = None,
-                links_checked: bool = False) -> SourceText | Problem:
+                links_checked: bool = False, stamp: str | None = None
+                ) -> SourceText | Problem:
     """Read one UTF-8 file, refusing links out of the project, huge files and bad bytes.
 
     `links_checked`: the folders above the file were found inside the project and
-    holding no symbolic link at all, so the file's own check can be skipped."""
+    holding no symbolic link at all, so the file's own check can be skipped. `stamp`:
+    the file_stamp the file had when discovery checked it; a file opened with another
+    is not read (a problem says it changed)."""
     src_rel = _rel(path, root)
     # Checked for every file, not only links: a file below a linked folder is not a
     # link itself but lies outside all the same.
@@ -137,7 +153,9 @@ def read_source(path: Path | str, root: Path, max_size: int,
                        "copy the file into the project instead of linking to it",
                        code="symlink")
     try:
-        data, size = _read_bytes(path, max_size)
+        data, size = _read_bytes(path, max_size, stamp)
+    except _ChangedSinceFound:
+        return _changed(src_rel)
     except OSError as exc:
         return Problem(src_rel, 1, 1, f"cannot read the file: {exc.strerror or exc}",
                        "check that it exists and is readable", code="unreadable")
@@ -169,8 +187,7 @@ def read_source(path: Path | str, root: Path, max_size: int,
 def read_unread(source: UnreadSource, config: SiteConfig) -> SourceText | Problem:
     """The text of a source discovery left unread; a problem if it cannot be read, or if
     it is no longer what the source index knew (changed since the build began)."""
-    changed = Problem(source.src_rel, 1, 1, "the file changed while the site was being built",
-                      "build again", code="changed")
+    changed = _changed(source.src_rel)
     # Discovery checked where the file leads, maybe seconds ago: whatever has taken its
     # place since (a link out of the project, a pipe that would block the read) is not
     # opened, as its stat differs.
@@ -186,13 +203,37 @@ def read_unread(source: UnreadSource, config: SiteConfig) -> SourceText | Proble
     return result
 
 
-def _read_bytes(path: Path | str, max_size: int) -> tuple[bytes, int]:
+def read_pending(source: PendingSource, config: SiteConfig) -> SourceText | Problem:
+    """The text of a source discovery left for the analysis; a problem if it cannot be
+    read or is no longer the file discovery found and checked (another stat)."""
+    # The stat is compared on the opened file: what has taken the file's place since
+    # discovery (a link out of the project, another file) is never read.
+    return read_source(source.path, config.root, config.max_file_size, links_checked=True,
+                       stamp=source.stamp)
+
+
+def _changed(src_rel: str) -> Problem:
+    return Problem(src_rel, 1, 1, "the file changed while the site was being built",
+                   "build again", code="changed")
+
+
+class _ChangedSinceFound(Exception):
+    """The opened file's stat is not the one discovery saw."""
+
+
+def _read_bytes(path: Path | str, max_size: int, stamp: str | None = None
+                ) -> tuple[bytes, int]:
     """The file's bytes, never more than `max_size` + 1 even if it grows meanwhile, and
     its size. With os.open and os.read rather than a file object: this runs for every
-    content file of every build, and the buffered file object cost half the time."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    content file of every build, and the buffered file object cost half the time.
+    With `stamp`, raises _ChangedSinceFound unless the opened file has that file_stamp
+    (opened without blocking: a pipe put in its place must not stop the build)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | (os.O_NONBLOCK if stamp else 0))
     try:
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
+        if stamp is not None and file_stamp(info) != stamp:
+            raise _ChangedSinceFound
+        size = info.st_size
         data = os.read(fd, min(size, max_size) + 1)
         while len(data) <= max_size and (more := os.read(fd, max_size + 1 - len(data))):
             data += more
@@ -256,34 +297,43 @@ def _files(folder: Path, suffix: str, listings: Listings) -> list[str]:
 
 
 def _read_indexed(path: str, root: Path, max_size: int, real_dirs: dict[str, Path],
-                  index: SourceIndex, links_checked: bool) -> Source | Problem:
-    """read_source, or the file left unread when the source index knows its stat; a file
-    read is taught to the index."""
+                  index: SourceIndex | None, links_checked: bool,
+                  defer: bool) -> Found | Problem:
+    """read_source, or the file left unread when the source index knows its stat, or left
+    for the analysis to read (`defer`); a file read is taught to the index."""
     try:
         info = os.stat(path)
     except OSError:
         return read_source(path, root, max_size, real_dirs, links_checked)
     src_rel = _rel(path, root)
     stamp = file_stamp(info)
-    if info.st_size <= max_size and (
-            digest := index.known(src_rel, stamp)) is not None and (
-            links_checked or _outside(path, _real(root, real_dirs), real_dirs=real_dirs) is None):
-        return UnreadSource(src_rel, path, digest, stamp)
+    if info.st_size <= max_size and stat.S_ISREG(info.st_mode):
+        digest = index.known(src_rel, stamp) if index is not None else None
+        if (digest is not None or defer) and (links_checked or _outside(
+                path, _real(root, real_dirs), real_dirs=real_dirs) is None):
+            if digest is not None:
+                return UnreadSource(src_rel, path, digest, stamp)
+            return PendingSource(src_rel, path, stamp, max(info.st_mtime_ns, info.st_ctime_ns))
     result = read_source(path, root, max_size, real_dirs, links_checked)
+    if index is None:
+        return result
     if isinstance(result, SourceText):
         index.learn(src_rel, info, result.digest)
     return result
 
 
 def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], SourceText]]
-             | None = None, index: SourceIndex | None = None
-             ) -> tuple[SourceSet, list[Problem]]:
+             | None = None, index: SourceIndex | None = None,
+             defer: bool = False) -> tuple[SourceSet, list[Problem]]:
     """Find and read every content file; unreadable ones become problems.
 
     With `memo` (kept by `digest serve` between rebuilds), a file whose size, inode and
     modification time are unchanged is not read again; the link checks still run. With
     `index` (`digest build`), an article or sidecar the index knows is not read at all:
-    it is an UnreadSource."""
+    it is an UnreadSource. With `defer` (nothing is cached for any article: a cold
+    build), articles the index does not know, and their sidecars, are found but not read:
+    they are PendingSources, read by the analysis (`read_pending`), in its worker
+    processes on a large site."""
     root = config.root
     content = config.content_dir
     problems: list[Problem] = []
@@ -310,18 +360,24 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
         return gather(paths, lambda path: _read_remembered(
             path, root, config.max_file_size, real_dirs, memo, links_checked))
 
-    def find_all(paths: list[str]) -> list[Source]:
-        """read_all, for the files the index may know (articles and sidecars)."""
-        if index is None:
+    def find_all(paths: list[str], leave: Callable[[str], bool]) -> list[Found]:
+        """read_all, for the files the index may know (articles and sidecars); those
+        `leave` (given the path) is true for may be left pending."""
+        if index is None and not defer:
             return list(read_all(paths))
         return gather(paths, lambda path: _read_indexed(
-            path, root, config.max_file_size, real_dirs, index, links_checked))
+            path, root, config.max_file_size, real_dirs, index, links_checked,
+            defer and leave(path)))
 
     articles_dir = content / "articles"
-    articles = find_all(_files(articles_dir, ".md", listings))
+    articles = find_all(_files(articles_dir, ".md", listings), lambda path: True)
     sidecar_paths = (_files(articles_dir, ".yaml", listings)
                      + _files(articles_dir, ".yml", listings))
-    sidecars = {stem_of(s.src_rel): s for s in find_all(sidecar_paths)}
+    # A sidecar is left for the analysis with its article: one without (an orphan, or
+    # beside an article read here) is read here.
+    deferred = {stem_of(a.src_rel) for a in articles if isinstance(a, PendingSource)}
+    sidecars = {stem_of(s.src_rel): s for s in find_all(
+        sidecar_paths, lambda path: stem_of(path) in deferred)}
     registries = {}
     for name in ("topics", "people"):
         path = content / f"{name}.yaml"

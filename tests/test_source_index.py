@@ -10,9 +10,17 @@ import pytest
 
 from digest import sources as sources_module
 from digest.config import load_config
+from digest.errors import Problem
 from digest.pipeline import analyse_sources
 from digest.sourceindex import SourceIndex
-from digest.sources import SourceText, UnreadSource, discover, file_stamp
+from digest.sources import (
+    PendingSource,
+    SourceText,
+    UnreadSource,
+    discover,
+    file_stamp,
+    read_pending,
+)
 
 ARTICLE = "content/articles/talks.md"
 SIDECAR = "content/articles/talks.yaml"
@@ -222,3 +230,91 @@ def test_this_machine_s_clock_ahead_of_the_file_system_s_does_not_settle_files(
     again, _ = _discover(root)
     assert all(isinstance(s, SourceText) for s in again.values())
     assert reads == [ARTICLE, SIDECAR, "content/topics.yaml", "content/people.yaml"]
+
+
+def test_a_cold_build_leaves_articles_for_the_analysis_to_read(make_site, settled, reads,
+                                                               tmp_path: Path) -> None:
+    from digest.build import build
+
+    root = make_site()
+    registries = ["content/topics.yaml", "content/people.yaml"]
+    found, problems = discover(load_config(root), index=SourceIndex(root), defer=True)
+    assert problems == []
+    assert [type(s) for s in (*found.articles, *found.sidecars.values())] == [PendingSource] * 2
+    assert reads == registries
+    reads.clear()
+    out = tmp_path / "out"
+    build(root, output=out)  # no .digest-cache/ yet: a cold build
+    # Found first, then read (with their stat checked on the open file) by the analysis.
+    assert reads == [*registries, ARTICLE, SIDECAR]
+    reads.clear()
+    # The index learned what the analysis read: a build with nothing to do reads neither.
+    assert build(root, output=out).files == 0
+    assert reads == registries
+    fresh = tmp_path / "fresh"
+    build(root, output=fresh, use_cache=False)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} \
+        == {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*") if p.is_file()}
+
+
+def _pending_then(make_site, replace) -> tuple[Path, PendingSource, object]:
+    """What reading the article discovery left pending gives after `replace(path)`."""
+    root = make_site()
+    config = load_config(root)
+    found, _ = discover(config, defer=True)
+    source = found.articles[0]
+    assert isinstance(source, PendingSource)
+    replace(root / ARTICLE)
+    return root, source, read_pending(source, config)
+
+
+def _rewrite(path: Path) -> None:
+    time.sleep(0.05)  # past the kernel's timestamp granularity
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+
+
+def _link_out(path: Path) -> None:
+    secret = path.parent.parent.parent.parent / "secret.txt"
+    secret.write_bytes(b"TOP SECRET\n")
+    path.unlink()
+    path.symlink_to(secret)
+
+
+def _pipe(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize("replace", [_rewrite, _link_out, _pipe])
+def test_a_pending_file_rewritten_or_replaced_by_a_link_or_pipe_is_not_read(
+        make_site, replace) -> None:
+    _, _, result = _pending_then(make_site, replace)
+    assert isinstance(result, Problem) and result.format_text() == CHANGED
+
+
+def test_a_pending_file_left_alone_is_read(make_site) -> None:
+    root, _, result = _pending_then(make_site, lambda path: None)
+    assert isinstance(result, SourceText) and result.data == (root / ARTICLE).read_bytes()
+
+
+def test_a_pending_file_that_cannot_be_read_is_reported_as_discovery_reports_it(
+        make_site, tmp_path: Path) -> None:
+    from digest.build import build
+    from digest.errors import ContentError
+    from digest.parallel import PendingUnreadable
+    from digest.pipeline import analyse
+
+    root = make_site()
+    (root / ARTICLE).write_bytes(b"---\ntitle: T\n---\nBad \xff byte.\n")
+    config = load_config(root)
+    found, problems = discover(config, defer=True)
+    with pytest.raises(PendingUnreadable):
+        analyse_sources(config, found, problems, drafts=False, jobs=1, use_cache=False)
+    # The build reads everything again, so that the problems are those of `digest check`.
+    with pytest.raises(ContentError) as raised:
+        build(root, output=tmp_path / "out")
+    expected = [p.format_text() for p in analyse(root).problems]
+    assert [p.format_text() for p in raised.value.problems] == expected
+    assert expected[0] == (f"{ARTICLE}:4:5: error: not valid UTF-8 (byte offset 21: 0xff)\n"
+                           "    hint: save the file as UTF-8")
+    assert not (tmp_path / "out").exists()
