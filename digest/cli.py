@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -224,12 +225,22 @@ def run() -> NoReturn:
     the cache's writer are waited for before a command returns, and the only exit
     handler digest registers (`skip_collection_at_exit`) is there to shorten this same
     teardown. Output is flushed first. An error that escapes click still goes through
-    the usual exit, traceback and all."""
+    the usual exit, traceback and all.
+
+    A Ctrl-C that comes once the command is over (a second press, while the first is
+    being reported) changes nothing: without this it killed the process by SIGINT, as
+    Python does with an uncaught KeyboardInterrupt. One that cuts click's own report of
+    the first short ends the command with 130, the status of a Ctrl-C."""
+    status = 130
     try:
-        main()
-        status = 0
-    except SystemExit as stop:
-        status = _exit_status(stop.code)
+        try:
+            main()
+            status = 0
+        except SystemExit as stop:
+            status = _exit_status(stop.code)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         if stream is None:  # started with the descriptor closed

@@ -56,6 +56,45 @@ def test_the_command_skips_python_s_teardown() -> None:
     assert (done.returncode, done.stdout) == (0, f"digest, version {__version__}\n")
 
 
+_LATE_CTRL_C_SCRIPT = """
+import logging, os, signal, sys
+import digest.cli
+shutdown = logging.shutdown
+
+def pressed_meanwhile():
+    os.kill(os.getpid(), signal.SIGINT)  # delivered at once, to this thread
+    shutdown()
+
+logging.shutdown = pressed_meanwhile
+sys.argv = ["digest", "--version"]
+digest.cli.run()
+"""
+
+_CTRL_C_IN_CLICK_SCRIPT = """
+import sys
+import digest.cli
+
+def cut_short(*args, **kwargs):
+    raise KeyboardInterrupt
+
+digest.cli.main = cut_short
+digest.cli.run()
+"""
+
+
+def test_a_ctrl_c_after_the_command_is_over_changes_nothing() -> None:
+    done = subprocess.run([sys.executable, "-c", _LATE_CTRL_C_SCRIPT], capture_output=True,
+                          text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, f"digest, version {__version__}\n", "")
+
+
+def test_a_ctrl_c_that_cuts_click_s_report_short_ends_with_130() -> None:
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_IN_CLICK_SCRIPT], capture_output=True,
+                          text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "")
+
+
 @pytest.mark.parametrize(("code", "status", "printed"), [
     (None, 0, ""), (0, 0, ""), (3, 3, ""), ("stopped here", 1, "stopped here\n")])
 def test_exit_codes_mean_what_they_mean_to_python(

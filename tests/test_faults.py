@@ -39,7 +39,7 @@ from .conftest import MINIMAL_SITE, write_files
 
 ARTICLES = 100
 KILLS = 10
-CLI = [sys.executable, "-c", "from digest.cli import main; main()"]
+CLI = [sys.executable, "-m", "digest"]  # what the `digest` console script runs
 
 
 def tree(folder: Path) -> dict[str, str]:
