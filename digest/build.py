@@ -192,31 +192,30 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                          # Keys are made on every build, so that the next one can reuse.
                          reuse=page_memo if state else None,
                          writer=site, feed_store=feed_store)
+            _wait_for(cache_writers)
         except BaseException:
             with ctrl_c_ignored():  # a second Ctrl-C must not leave half a staging folder
                 site.discard()
             raise
-        count = site.commit(None if site.update
-                            else lambda staging: index_site(staging, analysis.config))
-        if state is not None:
-            after = (updated_manifest(target, live, site.changed(), site.removed())
-                     if site.update and live is not None else manifest(target))
-            token = new_token()
-            state.put(str(target), "", {"inputs": inputs, "manifest": after,
-                                        "files": site.digests(),
-                                        "articles": len(analysis.site.articles),
-                                        "warnings": analysis.warnings, "token": token})
-            state.save()
-            if keys is not None:
-                keys.save(token, memos[-1].made_inputs if memos else None, merges)
-            prune_targets(config.root, target)
-            save_compiled(config.root, compiled)
-            if feed_store is not None:
-                feed_store.save()
     finally:
-        # The articles' table, written meanwhile, is waited for last: the site is
-        # committed and its state saved while the writer, niced, finishes.
         _wait_for(cache_writers)
+    count = site.commit(None if site.update
+                        else lambda staging: index_site(staging, analysis.config))
+    if state is not None:
+        after = (updated_manifest(target, live, site.changed(), site.removed())
+                 if site.update and live is not None else manifest(target))
+        token = new_token()
+        state.put(str(target), "", {"inputs": inputs, "manifest": after,
+                                    "files": site.digests(),
+                                    "articles": len(analysis.site.articles),
+                                    "warnings": analysis.warnings, "token": token})
+        state.save()
+        if keys is not None:
+            keys.save(token, memos[-1].made_inputs if memos else None, merges)
+        prune_targets(config.root, target)
+        save_compiled(config.root, compiled)
+        if feed_store is not None:
+            feed_store.save()
     seconds = time.perf_counter() - started
     log.debug("built %d files (%d articles, %d written) into %s in %.2f s", count,
               len(analysis.site.articles), len(site.changed()), target, seconds)

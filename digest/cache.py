@@ -352,12 +352,6 @@ class BuildCache:
     def _write_table_reporting(self, key: bytes) -> bytes:
         """_write_table in the writer process: what went wrong, as text for the build's
         process to report (empty when nothing did)."""
-        # Last in line for the processor: the pages being rendered meanwhile take both
-        # cores, and the build only needs the table at its very end, when one core is
-        # idle (at 10,000 articles the writer pickles 78 MB for a second; niced, cold
-        # builds took 8.47 s against 8.80 s).
-        with contextlib.suppress(OSError):
-            os.nice(19)
         try:
             problem = self._write_table(key)
         except BaseException as exc:  # noqa: BLE001 - told to the build

@@ -122,31 +122,6 @@ def forked_over_ten(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return here
 
 
-@pytest.mark.parametrize("refused", [False, True])
-def test_the_forked_writer_yields_the_processor_to_the_build(
-        tmp_path: Path, forked_over_ten: list[int], monkeypatch: pytest.MonkeyPatch,
-        refused: bool) -> None:
-    # The copy asks for the lowest priority; where that is refused the table is still
-    # written. (The copy reports through a file: it shares nothing else with the test.)
-    import digest.cache as cache_module
-
-    asked = tmp_path / "asked"
-
-    def nice(increment: int) -> int:
-        asked.write_text(f"{os.getpid()} {increment}")
-        if refused:
-            raise PermissionError("not allowed")
-        return increment
-
-    monkeypatch.setattr(cache_module.os, "nice", nice)
-    waits: list = []
-    _big_table(tmp_path, 12).save(waits)
-    waits[0]()
-    pid, increment = asked.read_text().split()
-    assert pid != str(os.getpid()) and increment == "19"
-    assert _values(tmp_path) == {f"a{i}": f"value {i}" for i in range(12)}
-
-
 def test_a_large_table_is_written_by_a_forked_process(tmp_path: Path,
                                                       forked_over_ten: list[int]) -> None:
     waits: list = []
