@@ -181,8 +181,7 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
     read: dict[str, str] = {}
     for (source, sidecar), (result, digest, sidecar_digest) in zip(
             todo, _run(todo, config, people, jobs), strict=True):
-        if result is None:
-            raise PendingUnreadable(source.src_rel)
+        assert result is not None  # (_run raised PendingUnreadable)
         if isinstance(source, PendingSource):
             read[source.src_rel] = digest
         if isinstance(sidecar, PendingSource):
@@ -208,18 +207,28 @@ def _run(todo: list[tuple[Readable, Readable | None]], config: SiteConfig,
         # shipping results back costs more than rendering a handful.
         if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
             for chunk in chunks:
-                results += _process_chunk(chunk)
+                results += _unless_unreadable(_process_chunk(chunk))
                 progress.advance(len(chunk[0]))
             return results
         set_aside()
+        # Raised here, PendingUnreadable stops the pool: the chunks not started are
+        # cancelled, since the build discovers and analyses again.
         with worker_pool(jobs) as pool, plain_data_arriving():
             for done in pool.map(_process_chunk, chunks):
-                results += done
+                results += _unless_unreadable(done)
                 progress.advance(len(done))
         return results
     finally:
         progress.close()
 
+
+
+def _unless_unreadable(outcomes: list[Outcome]) -> list[Outcome]:
+    """The outcomes of a chunk; PendingUnreadable if a file of one could not be read."""
+    for result, _, _ in outcomes:
+        if result is None:
+            raise PendingUnreadable
+    return outcomes
 
 
 class OutputSink(Protocol):

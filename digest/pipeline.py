@@ -77,17 +77,17 @@ def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
 
 def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,
                     drafts: bool, jobs: int, use_cache: bool,
-                    cache: BuildCache | None = None, save_cache: bool = False,
+                    cache: BuildCache | None = None,
                     merge_memo: MergeMemo | None = None,
                     background_waits: list[Callable[[], None]] | None = None) -> Analysis:
-    """`analyse` for sources already read; `cache` replaces the one in .digest-cache/
-    (unless `save_cache`: then it is that one, opened by the caller); `merge_memo` keeps
-    the merged chronology (validate.merge_chronology). With `background_waits`, a large
-    cache may be written by another process while the caller goes on (see
-    BuildCache.save): the caller must call what is added to the list. Raises
-    parallel.PendingUnreadable as process_articles does."""
+    """`analyse` for sources already read (or found: sources.PendingSource); `cache`
+    replaces the one in .digest-cache/; `merge_memo` keeps the merged chronology
+    (validate.merge_chronology). With `background_waits`, a large cache may be written by
+    another process while the caller goes on (see BuildCache.save): the caller must call
+    what is added to the list. Raises parallel.PendingUnreadable as process_articles
+    does."""
     topics, people = load_registries(sources, problems)
-    persistent = cache is None or save_cache
+    persistent = cache is None
     if cache is None and use_cache:
         cache = BuildCache(config.root, "articles")
     # The registries are known by their files' digests, made when they were read.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,8 +228,10 @@ def _read_bytes(path: Path | str, max_size: int, stamp: str | None = None
     its size. With os.open and os.read rather than a file object: this runs for every
     content file of every build, and the buffered file object cost half the time.
     With `stamp`, raises _ChangedSinceFound unless the opened file has that file_stamp
-    (opened without blocking: a pipe put in its place must not stop the build)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | (os.O_NONBLOCK if stamp else 0))
+    (opened without blocking, and never as a controlling terminal: a pipe or a terminal
+    put in its place must not stop the build)."""
+    checked = os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) if stamp else 0
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | checked)
     try:
         info = os.fstat(fd)
         if stamp is not None and file_stamp(info) != stamp:
@@ -374,10 +377,12 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     sidecar_paths = (_files(articles_dir, ".yaml", listings)
                      + _files(articles_dir, ".yml", listings))
     # A sidecar is left for the analysis with its article: one without (an orphan, or
-    # beside an article read here) is read here.
+    # beside an article read here) is read here, and so are both of a stem with a .yaml
+    # and a .yml sidecar (only one is used, but both must be readable, as on any build).
     deferred = {stem_of(a.src_rel) for a in articles if isinstance(a, PendingSource)}
+    stems = Counter(stem_of(path) for path in sidecar_paths)
     sidecars = {stem_of(s.src_rel): s for s in find_all(
-        sidecar_paths, lambda path: stem_of(path) in deferred)}
+        sidecar_paths, lambda path: stem_of(path) in deferred and stems[stem_of(path)] == 1)}
     registries = {}
     for name in ("topics", "people"):
         path = content / f"{name}.yaml"

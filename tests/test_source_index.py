@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -22,8 +23,11 @@ from digest.sources import (
     read_pending,
 )
 
+from .conftest import MINIMAL_SITE
+
 ARTICLE = "content/articles/talks.md"
 SIDECAR = "content/articles/talks.yaml"
+MINIMAL_SIDECAR = MINIMAL_SITE[SIDECAR]
 
 
 @pytest.fixture
@@ -253,8 +257,7 @@ def test_a_cold_build_leaves_articles_for_the_analysis_to_read(make_site, settle
     assert reads == registries
     fresh = tmp_path / "fresh"
     build(root, output=fresh, use_cache=False)
-    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} \
-        == {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*") if p.is_file()}
+    assert _tree(out) == _tree(fresh)
 
 
 def _pending_then(make_site, replace) -> tuple[Path, PendingSource, object]:
@@ -318,3 +321,127 @@ def test_a_pending_file_that_cannot_be_read_is_reported_as_discovery_reports_it(
     assert expected[0] == (f"{ARTICLE}:4:5: error: not valid UTF-8 (byte offset 21: 0xff)\n"
                            "    hint: save the file as UTF-8")
     assert not (tmp_path / "out").exists()
+
+
+def _tree(folder: Path) -> dict[Path, bytes]:
+    """The built files, but the search index: Pagefind orders some of its files
+    differently on every run, and a cold build has no cached index to reuse (search.py)."""
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.relative_to(folder).parts[0] != "pagefind"}
+
+
+def test_cold_builds_through_workers_equal_builds_whose_discovery_reads_everything(
+        tmp_path: Path, monkeypatch) -> None:
+    from digest.build import build
+    from digest.cache import BuildCache
+    from digest.errors import ContentError
+
+    from .test_faults import big_site
+
+    root = big_site(tmp_path / "site", 60)  # past PARALLEL_THRESHOLD: forked workers
+    # An orphan sidecar is read by discovery (it has no article to be read with).
+    lonely = root / "content/articles/lonely.yaml"
+    lonely.write_text((root / "content/articles/story-000.yaml").read_text(encoding="utf-8"),
+                      encoding="utf-8")
+
+    def both_ways() -> list[object]:
+        """What a cold build gives, and what one gives whose discovery reads everything."""
+        outcomes: list[object] = []
+        for name, reads_first in (("deferred", False), ("read-first", True)):
+            shutil.rmtree(root / ".digest-cache", ignore_errors=True)
+            with monkeypatch.context() as patch:
+                if reads_first:  # as if there were an articles' table
+                    patch.setattr(BuildCache, "table_exists",
+                                  staticmethod(lambda root, name: True))
+                try:
+                    report = build(root, output=tmp_path / name, jobs=2)
+                except ContentError as error:
+                    outcomes.append([p.format_text() for p in error.problems])
+                else:
+                    outcomes.append(([p.format_text() for p in report.warnings],
+                                     _tree(tmp_path / name)))
+        return outcomes
+
+    deferred, read_first = both_ways()
+    assert deferred == read_first
+    assert deferred[0].startswith(  # type: ignore[index]
+        "content/articles/lonely.yaml:1:1: error: sidecar has no article")
+    lonely.unlink()
+    deferred, read_first = both_ways()
+    assert deferred == read_first
+    pages = deferred[1]  # type: ignore[index]
+    assert all(Path(f"articles/story-{i:03d}/index.html") in pages for i in range(60))
+
+
+def test_a_pending_article_whose_sidecar_changes_meanwhile_is_reported(
+        make_site, settled, tmp_path: Path, monkeypatch) -> None:
+    # The articles' table is gone (the first build failed, say) but the index knows the
+    # sidecar: the edited article is left pending, its sidecar is unread.
+    from digest import pipeline
+    from digest.build import build
+    from digest.errors import ContentError
+
+    root = make_site()
+    build(root, output=tmp_path / "out")
+    for table in (root / ".digest-cache").glob("articles.*"):
+        table.unlink()
+    article, sidecar = root / ARTICLE, root / SIDECAR
+    article.write_text(article.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    load_registries = pipeline.load_registries
+
+    def saved_meanwhile(*args, **kwargs):  # after discovery, before the analysis
+        time.sleep(0.05)  # past the kernel's timestamp granularity
+        sidecar.write_text(sidecar.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        return load_registries(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_registries", saved_meanwhile)
+    with pytest.raises(ContentError) as raised:
+        build(root, output=tmp_path / "out")
+    assert [p.format_text() for p in raised.value.problems if p.severity == "error"] == [
+        f"{SIDECAR}:1:1: error: the file changed while the site was being built\n"
+        "    hint: build again"]
+
+
+def test_files_left_pending_are_not_learned_when_written_just_before(make_site, reads,
+                                                                     tmp_path: Path) -> None:
+    from digest.build import build
+
+    root = make_site()  # written now: within SETTLED_NS of the build
+    build(root, output=tmp_path / "out")
+    reads.clear()
+    build(root, output=tmp_path / "out")
+    assert reads == [ARTICLE, SIDECAR, "content/topics.yaml", "content/people.yaml"]
+
+
+def test_both_sidecars_of_an_article_are_read_on_a_cold_build(make_site,
+                                                              tmp_path: Path) -> None:
+    # Only one is used, but a bad one is reported, on a cold build as on any other.
+    from digest.build import build
+    from digest.errors import ContentError
+    from digest.pipeline import analyse
+
+    root = make_site({"content/articles/talks.yml": MINIMAL_SIDECAR})
+    (root / SIDECAR).write_bytes(b"summary: Bad \xff byte.\n")
+    with pytest.raises(ContentError) as raised:
+        build(root, output=tmp_path / "out")
+    expected = [p.format_text() for p in analyse(root).problems]
+    assert [p.format_text() for p in raised.value.problems] == expected
+    assert expected[0] == (f"{SIDECAR}:1:14: error: not valid UTF-8 (byte offset 13: 0xff)\n"
+                           "    hint: save the file as UTF-8")
+
+
+def test_an_unreadable_file_met_by_a_worker_is_reported_as_discovery_reports_it(
+        tmp_path: Path) -> None:
+    from digest.build import build
+    from digest.errors import ContentError
+    from digest.pipeline import analyse
+
+    from .test_faults import big_site
+
+    root = big_site(tmp_path / "site", 60)
+    (root / "content/articles/story-041.md").write_bytes(b"---\ntitle: T\n---\nBad \xff.\n")
+    with pytest.raises(ContentError) as raised:
+        build(root, output=tmp_path / "out", jobs=2)
+    expected = [p.format_text() for p in analyse(root).problems]
+    assert [p.format_text() for p in raised.value.problems] == expected
+    assert expected[0].startswith("content/articles/story-041.md:4:5: error: not valid UTF-8")
