@@ -380,7 +380,7 @@ def discover(config: SiteConfig, memo: dict[str, tuple[tuple[int, int, int], Sou
     # beside an article read here) is read here, and so are both of a stem with a .yaml
     # and a .yml sidecar (only one is used, but both must be readable, as on any build).
     deferred = {stem_of(a.src_rel) for a in articles if isinstance(a, PendingSource)}
-    stems = Counter(stem_of(path) for path in sidecar_paths)
+    stems = Counter(stem_of(path) for path in sidecar_paths) if deferred else Counter()
     sidecars = {stem_of(s.src_rel): s for s in find_all(
         sidecar_paths, lambda path: stem_of(path) in deferred and stems[stem_of(path)] == 1)}
     registries = {}
