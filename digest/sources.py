@@ -158,6 +158,8 @@ def read_source(path: Path | str, root: Path, max_size: int,
     except _ChangedSinceFound:
         return _changed(src_rel)
     except OSError as exc:
+        if stamp is not None and isinstance(exc, FileNotFoundError):
+            return _changed(src_rel)  # found by discovery, gone since
         return Problem(src_rel, 1, 1, f"cannot read the file: {exc.strerror or exc}",
                        "check that it exists and is readable", code="unreadable")
     if size > max_size:
@@ -188,23 +190,16 @@ def read_source(path: Path | str, root: Path, max_size: int,
 def read_unread(source: UnreadSource, config: SiteConfig) -> SourceText | Problem:
     """The text of a source discovery left unread; a problem if it cannot be read, or if
     it is no longer what the source index knew (changed since the build began)."""
-    changed = _changed(source.src_rel)
-    # Discovery checked where the file leads, maybe seconds ago: whatever has taken its
-    # place since (a link out of the project, a pipe that would block the read) is not
-    # opened, as its stat differs.
-    try:
-        info = os.stat(source.path)
-    except OSError:
-        return changed
-    if not stat.S_ISREG(info.st_mode) or file_stamp(info) != source.stamp:
-        return changed
-    result = read_source(source.path, config.root, config.max_file_size, links_checked=True)
+    # As read_pending: whatever has taken the file's place since discovery checked where
+    # it leads (a link out of the project, a pipe) is not read, as its stat differs.
+    result = read_pending(source, config)
     if isinstance(result, SourceText) and result.digest != source.digest:
-        return changed
+        return _changed(source.src_rel)
     return result
 
 
-def read_pending(source: PendingSource, config: SiteConfig) -> SourceText | Problem:
+def read_pending(source: PendingSource | UnreadSource, config: SiteConfig
+                 ) -> SourceText | Problem:
     """The text of a source discovery left for the analysis; a problem if it cannot be
     read or is no longer the file discovery found and checked (another stat)."""
     # The stat is compared on the opened file: what has taken the file's place since

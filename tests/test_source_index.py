@@ -183,6 +183,10 @@ def test_a_link_out_put_in_place_of_an_unread_file_is_not_followed(make_site, se
     assert _unread_then(make_site, link_out) == [CHANGED]
 
 
+def test_an_unread_file_removed_meanwhile_has_changed(make_site, settled) -> None:
+    assert _unread_then(make_site, Path.unlink) == [CHANGED]
+
+
 def test_a_pipe_put_in_place_of_an_unread_file_is_not_opened(make_site, settled) -> None:
     import signal
 
@@ -288,7 +292,7 @@ def _pipe(path: Path) -> None:
     os.mkfifo(path)
 
 
-@pytest.mark.parametrize("replace", [_rewrite, _link_out, _pipe])
+@pytest.mark.parametrize("replace", [_rewrite, _link_out, _pipe, Path.unlink])
 def test_a_pending_file_rewritten_or_replaced_by_a_link_or_pipe_is_not_read(
         make_site, replace) -> None:
     _, _, result = _pending_then(make_site, replace)
@@ -300,12 +304,22 @@ def test_a_pending_file_left_alone_is_read(make_site) -> None:
     assert isinstance(result, SourceText) and result.data == (root / ARTICLE).read_bytes()
 
 
-def test_a_pending_file_that_cannot_be_read_is_reported_as_discovery_reports_it(
-        make_site, tmp_path: Path) -> None:
+def _fails_as_check_reports(root: Path, output: Path, jobs: int = 0) -> list[str]:
+    """The problems a build of `root` stops with, which must be those of `digest check`."""
     from digest.build import build
     from digest.errors import ContentError
-    from digest.parallel import PendingUnreadable
     from digest.pipeline import analyse
+
+    with pytest.raises(ContentError) as raised:
+        build(root, output=output, jobs=jobs)
+    expected = [p.format_text() for p in analyse(root).problems]
+    assert [p.format_text() for p in raised.value.problems] == expected
+    return expected
+
+
+def test_a_pending_file_that_cannot_be_read_is_reported_as_discovery_reports_it(
+        make_site, tmp_path: Path) -> None:
+    from digest.parallel import PendingUnreadable
 
     root = make_site()
     (root / ARTICLE).write_bytes(b"---\ntitle: T\n---\nBad \xff byte.\n")
@@ -314,10 +328,7 @@ def test_a_pending_file_that_cannot_be_read_is_reported_as_discovery_reports_it(
     with pytest.raises(PendingUnreadable):
         analyse_sources(config, found, problems, drafts=False, jobs=1, use_cache=False)
     # The build reads everything again, so that the problems are those of `digest check`.
-    with pytest.raises(ContentError) as raised:
-        build(root, output=tmp_path / "out")
-    expected = [p.format_text() for p in analyse(root).problems]
-    assert [p.format_text() for p in raised.value.problems] == expected
+    expected = _fails_as_check_reports(root, tmp_path / "out")
     assert expected[0] == (f"{ARTICLE}:4:5: error: not valid UTF-8 (byte offset 21: 0xff)\n"
                            "    hint: save the file as UTF-8")
     assert not (tmp_path / "out").exists()
@@ -416,32 +427,20 @@ def test_files_left_pending_are_not_learned_when_written_just_before(make_site, 
 def test_both_sidecars_of_an_article_are_read_on_a_cold_build(make_site,
                                                               tmp_path: Path) -> None:
     # Only one is used, but a bad one is reported, on a cold build as on any other.
-    from digest.build import build
-    from digest.errors import ContentError
-    from digest.pipeline import analyse
 
     root = make_site({"content/articles/talks.yml": MINIMAL_SIDECAR})
     (root / SIDECAR).write_bytes(b"summary: Bad \xff byte.\n")
-    with pytest.raises(ContentError) as raised:
-        build(root, output=tmp_path / "out")
-    expected = [p.format_text() for p in analyse(root).problems]
-    assert [p.format_text() for p in raised.value.problems] == expected
+    expected = _fails_as_check_reports(root, tmp_path / "out")
     assert expected[0] == (f"{SIDECAR}:1:14: error: not valid UTF-8 (byte offset 13: 0xff)\n"
                            "    hint: save the file as UTF-8")
 
 
 def test_an_unreadable_file_met_by_a_worker_is_reported_as_discovery_reports_it(
         tmp_path: Path) -> None:
-    from digest.build import build
-    from digest.errors import ContentError
-    from digest.pipeline import analyse
 
     from .test_faults import big_site
 
     root = big_site(tmp_path / "site", 60)
     (root / "content/articles/story-041.md").write_bytes(b"---\ntitle: T\n---\nBad \xff.\n")
-    with pytest.raises(ContentError) as raised:
-        build(root, output=tmp_path / "out", jobs=2)
-    expected = [p.format_text() for p in analyse(root).problems]
-    assert [p.format_text() for p in raised.value.problems] == expected
+    expected = _fails_as_check_reports(root, tmp_path / "out", jobs=2)
     assert expected[0].startswith("content/articles/story-041.md:4:5: error: not valid UTF-8")
