@@ -27,7 +27,7 @@ from digest.forked import ForkedCall
 from digest.incremental import inputs_fingerprint, manifest, updated_manifest
 from digest.interrupts import ctrl_c_held, ctrl_c_ignored
 from digest.lock import build_lock
-from digest.sourceindex import SourceIndex
+from digest.sourceindex import SourceIndex, nothing_cached
 from digest.sources import (
     Found,
     PendingSource,
@@ -111,8 +111,8 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
         # its files are read where it is, by the worker processes, side by side, rather
         # than all by this process before the workers start (at 10,000 articles that
         # reading took 0.3-0.7 s, the workers idle).
-        defer = not use_cache or not BuildCache.table_exists(config.root, "articles")
-        sources, problems = discover(config, index=index, defer=defer)
+        sources, problems = discover(config, index=index,
+                                     defer=nothing_cached(config.root, use_cache))
         pending = [s for s in (*sources.articles, *sources.sidecars.values())
                    if isinstance(s, PendingSource)]
         if index is not None and not pending:
@@ -135,7 +135,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
     from digest.feedstore import FeedEntryStore
     from digest.keystate import KeyState, new_token
     from digest.pagekeys import PageMemo
-    from digest.parallel import PendingUnreadable, default_jobs
+    from digest.parallel import default_jobs
     from digest.search import index_site
     from digest.templates import load_compiled, save_compiled
 
@@ -162,22 +162,8 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                                             merge_memo=merges if keys is not None else None,
                                             background_waits=cache_writers)
 
-        try:
-            analysis = analyse(sources, problems)
-        except PendingUnreadable:
-            # A file left pending could not be read, or changed: discover again, reading
-            # every file, so that its problem is reported as ever.
-            index = SourceIndex(config.root) if use_cache else None
-            sources, problems = discover(config, index=index)
-            pending = []
-            analysis = analyse(sources, problems)
-        if index is not None:
-            # (A pending article is left unread when its sidecar, read here, failed.)
-            for source in pending:
-                if (digest := analysis.read_digests.get(source.src_rel)) is not None:
-                    index.learn_pending(source, digest)
-            index.save()
-            index = None
+        analysis, sources = pipeline.analyse_found(config, index, sources, problems, analyse)
+        index = None
         if analysis.errors or (strict and analysis.warnings):
             raise ContentError(analysis.problems)
         if inputs is None and state is not None:

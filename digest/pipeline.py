@@ -27,13 +27,15 @@ from digest.model import Site
 from digest.pagekeys import PageMemo, ViewCache
 from digest.parallel import (
     OutputSink,
+    PendingUnreadable,
     default_jobs,
     process_articles,
     render_pages,
     usable_jobs,
 )
 from digest.render import RenderContext, SiteRenderer
-from digest.sources import SourceSet, discover
+from digest.sourceindex import SourceIndex, nothing_cached
+from digest.sources import PendingSource, SourceSet, discover
 from digest.templates import make_environment
 from digest.themefiles import hashed_name, resolve_theme, static_files
 from digest.validate import MergeMemo, load_registries, validate_site
@@ -68,11 +70,48 @@ class Analysis:
 
 def analyse(root: Path, *, base_url: str | None = None, drafts: bool = False,
             jobs: int = 0, use_cache: bool = True) -> Analysis:
-    """Read, validate and annotate the site at `root`; collect every problem."""
+    """Read, validate and annotate the site at `root`; collect every problem.
+
+    As `digest build` reads: with the cache, a file whose stat the source index knows is
+    not read unless its article must be analysed again, and with nothing cached (a first
+    check, or `use_cache=False`) the files are read by the analysis, in its workers."""
     config = load_config(root, base_url)
-    sources, problems = discover(config)
-    return analyse_sources(config, sources, problems, drafts=drafts, jobs=jobs,
-                           use_cache=use_cache)
+    index = SourceIndex(config.root) if use_cache else None
+    sources, problems = discover(config, index=index, defer=nothing_cached(config.root, use_cache))
+    analysis, _ = analyse_found(
+        config, index, sources, problems,
+        lambda found, problems: analyse_sources(config, found, problems, drafts=drafts,
+                                                jobs=jobs, use_cache=use_cache))
+    return analysis
+
+
+def analyse_found(config: SiteConfig, index: SourceIndex | None, sources: SourceSet,
+                  problems: list[Problem],
+                  analyse: Callable[[SourceSet, list[Problem]], Analysis]
+                  ) -> tuple[Analysis, SourceSet]:
+    """`analyse(sources, problems)` for what discovery found, and the sources it analysed.
+
+    When a file discovery left pending cannot be read (or changed meanwhile), discovers
+    again, reading every file, and analyses that: its problem is then reported as
+    discovery reports it, by `digest check` and `digest build` alike. Then `index` (the
+    one discovery used, if any) learns the digests of the pending files the analysis
+    read, and is saved."""
+    pending = [s for s in (*sources.articles, *sources.sidecars.values())
+               if isinstance(s, PendingSource)]
+    try:
+        analysis = analyse(sources, problems)
+    except PendingUnreadable:
+        index = SourceIndex(config.root) if index is not None else None
+        sources, problems = discover(config, index=index)
+        pending = []
+        analysis = analyse(sources, problems)
+    if index is not None:
+        # (A pending article is left unread when its sidecar, read here, failed.)
+        for source in pending:
+            if (digest := analysis.read_digests.get(source.src_rel)) is not None:
+                index.learn_pending(source, digest)
+        index.save()
+    return analysis, sources
 
 
 def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Problem], *,

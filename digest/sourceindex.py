@@ -43,6 +43,14 @@ def _file_system_now(folder: Path) -> int:
         return time.time_ns()
 
 
+def nothing_cached(root: Path, use_cache: bool) -> bool:
+    """Whether no article's analysis is cached (a first build or check, or no cache):
+    then discovery leaves the articles it does not know, and their sidecars, for the
+    analysis to read where it runs, in its worker processes on a large site, rather than
+    reading them all first while the workers wait (`discover(defer=True)`)."""
+    return not use_cache or not BuildCache.table_exists(root, "articles")
+
+
 class SourceIndex:
     """Digests of source files by their stat, in `.digest-cache/sources.pickle`."""
 

@@ -305,15 +305,22 @@ def test_a_pending_file_left_alone_is_read(make_site) -> None:
 
 
 def _fails_as_check_reports(root: Path, output: Path, jobs: int = 0) -> list[str]:
-    """The problems a build of `root` stops with, which must be those of `digest check`."""
+    """The problems a build of `root` stops with, which must be those of `digest check`
+    and those found when discovery reads every file before the analysis."""
     from digest.build import build
     from digest.errors import ContentError
     from digest.pipeline import analyse
 
+    config = load_config(root)
+    found, problems = discover(config)  # reads every file
+    expected = [p.format_text() for p in analyse_sources(
+        config, found, problems, drafts=False, jobs=1, use_cache=False).problems]
     with pytest.raises(ContentError) as raised:
         build(root, output=output, jobs=jobs)
-    expected = [p.format_text() for p in analyse(root).problems]
     assert [p.format_text() for p in raised.value.problems] == expected
+    # `digest check`, cold (the failed build cached nothing) and then with its own cache.
+    assert [p.format_text() for p in analyse(root, jobs=jobs).problems] == expected
+    assert [p.format_text() for p in analyse(root, jobs=jobs).problems] == expected
     return expected
 
 
@@ -444,3 +451,32 @@ def test_an_unreadable_file_met_by_a_worker_is_reported_as_discovery_reports_it(
     (root / "content/articles/story-041.md").write_bytes(b"---\ntitle: T\n---\nBad \xff.\n")
     expected = _fails_as_check_reports(root, tmp_path / "out", jobs=2)
     assert expected[0].startswith("content/articles/story-041.md:4:5: error: not valid UTF-8")
+
+
+def test_check_reads_what_the_index_does_not_know_and_reports_what_changed(
+        make_site, settled, reads, tmp_path: Path) -> None:
+    from digest.build import build
+    from digest.pipeline import analyse
+
+    root = make_site()
+    registries = ["content/topics.yaml", "content/people.yaml"]
+    # A first check, with nothing cached: discovery leaves the article and its sidecar
+    # for the analysis, which reads them once.
+    assert analyse(root).problems == []
+    assert reads == [*registries, ARTICLE, SIDECAR]
+    reads.clear()
+    assert analyse(root).problems == []  # known to the index, cached: neither is read
+    assert reads == registries
+    build(root, output=tmp_path / "out")
+    reads.clear()
+    # A sidecar saved with a mistake: read, with its article (analysed again), and the
+    # mistake reported as a check reading every file reports it.
+    time.sleep(0.05)  # past the kernel's timestamp granularity
+    (root / SIDECAR).write_text(MINIMAL_SIDECAR + "unknown_key: 1\n", encoding="utf-8")
+    problems = [p.format_text() for p in analyse(root).problems]
+    assert reads == [SIDECAR, *registries, ARTICLE]
+    config = load_config(root)
+    found, found_problems = discover(config)
+    assert problems == [p.format_text() for p in analyse_sources(
+        config, found, found_problems, drafts=False, jobs=1, use_cache=False).problems]
+    assert any("unknown_key" in text for text in problems)
