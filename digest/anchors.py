@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
+from typing import NamedTuple
 
 # markdown-it output is well-formed and escapes "<" in text and attribute values, so a
 # regex tokenizer is safe and far faster than html.parser. Comments may contain ">", and
@@ -47,8 +48,7 @@ _CLOSEST_WIDTH = 120
 _MAX_SUGGESTED_WORDS = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Selector:
+class Selector(NamedTuple):
     """A W3C TextQuoteSelector: the exact text, optionally with the text around it."""
 
     exact: str
@@ -56,8 +56,7 @@ class Selector:
     suffix: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A range of offsets into AnnotatedHtml.text (end exclusive)."""
 
     start: int
@@ -132,8 +131,7 @@ class _Segment:
         return self._offsets[local]  # type: ignore[index]
 
 
-@dataclass(frozen=True, slots=True)
-class _TextModel:
+class _TextModel(NamedTuple):
     """An HTML text as the reader sees it: its visible text, its text nodes and where
     each starts in it, and the span of each block."""
 
@@ -294,8 +292,7 @@ def _build_model(tokens: list[str]) -> _TextModel:
 # --- normalised text with a map back --------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Normalized:
+class _Normalized(NamedTuple):
     """Normalised text; character i came from original text[starts[i]:ends[i]]."""
 
     text: str
@@ -611,8 +608,7 @@ def _context_phrase(prefix: str, suffix: str) -> str:
 # --- marks ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Mark:
+class _Mark(NamedTuple):
     """One element to wrap around a span of the text (split where it crosses other
     elements), with what to insert after it."""
 

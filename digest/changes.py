@@ -65,8 +65,7 @@ class KeyInputs:
     sitemap_parts: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
+class Changes(NamedTuple):
     """The articles whose input keys changed since the last build; among them those
     whose listing keys changed (what pages other than their own show of them), and among
     those the ones whose titles changed (what an event's entry shows of its articles)."""
@@ -114,8 +113,7 @@ class Changes:
         return any(events_of.get(slug) for slug in self.titles)
 
 
-@dataclass(frozen=True, slots=True)
-class Listed:
+class Listed(NamedTuple):
     """The listing pages that show a changed article: by edition day, topic and person,
     and whether the chronology does (an event's entry shows its articles' titles)."""
 

@@ -19,7 +19,6 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from html import escape, unescape
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
@@ -63,8 +62,7 @@ def feed_links(links: urls.Urls, topic_slug: str | None) -> list[tuple[str, str,
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Feed:
+class Feed(NamedTuple):
     """One feed of the site, before it is made: what `make` writes depends only on the
     site's settings and topics, the year of its oldest article, `fallback` (for an
     empty feed) and `articles`, so a rebuild can tell when to make it again."""

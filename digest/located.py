@@ -8,15 +8,14 @@ checks) does not import PyYAML: a build with nothing to do reads no YAML.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from digest.errors import Problem
 
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """A 1-based position in a source file."""
 
     line: int

@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
@@ -55,8 +54,7 @@ _SWALLOWING_OPEN_RE = re.compile(
     r"|svg|math)(?![\w-]))", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """A link or image target, and where it is written in the Markdown source."""
 
     url: str
@@ -64,8 +62,7 @@ class Link:
     column: int = 1  # 1-based; where the target is written when it can be found
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(NamedTuple):
     """Markdown rendered: the HTML and the links in it (for the link checks)."""
 
     html: str

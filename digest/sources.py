@@ -81,8 +81,7 @@ Found = SourceText | UnreadSource | PendingSource  # what discovery gives of an 
 _Found = TypeVar("_Found", SourceText, Found)  # what `discover` gathers
 
 
-@dataclass(frozen=True, slots=True)
-class SourceSet:
+class SourceSet(NamedTuple):
     """Every content file of the site, found (and read, or known by the source index)."""
 
     articles: tuple[Found, ...]

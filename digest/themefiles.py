@@ -8,16 +8,15 @@ files, does not import Jinja.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from digest.errors import DigestError
 
 BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
 
 
-@dataclass(frozen=True, slots=True)
-class Theme:
+class Theme(NamedTuple):
     """Where a theme's templates and static files come from, most specific first."""
 
     name: str

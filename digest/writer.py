@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from digest.cache import content_hash
 from digest.errors import OutputError
@@ -50,8 +51,7 @@ _OPEN_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 
                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
-@dataclass(frozen=True, slots=True)
-class OutputFile:
+class OutputFile(NamedTuple):
     """One file of the built site: where it goes, its bytes and what produced it."""
 
     dest_rel: str
@@ -90,8 +90,7 @@ class SiteWriter:
         return self.files.keys()
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
+class Written(NamedTuple):
     """What `StagedSite.write` did with one file: small enough to return from a worker."""
 
     dest: str

@@ -4,7 +4,6 @@ files; the default theme's own templates stay robust (search on or off, no JavaS
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -207,7 +206,7 @@ def test_templates_see_the_environments_globals_under_their_own(tmp_path: Path) 
         "{{ site }} {{ shared }} {{ own }}{% from '_m.html' import m %} {{ m() }}")
     (tmp_path / "templates/_m.html").write_text("{% macro m() %}[{{ site }}]{% endmacro %}")
     theme = resolve_theme(tmp_path, "default")
-    theme = replace(theme, template_dirs=(tmp_path / "templates", *theme.template_dirs))
+    theme = theme._replace(template_dirs=(tmp_path / "templates", *theme.template_dirs))
     env = make_environment(theme, {}, {"site": "S", "shared": "env"})
     template = env.get_template("g.html", globals={"shared": "template", "own": "O"})
     assert template.render() == "S template O [S]"
