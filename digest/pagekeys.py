@@ -32,18 +32,25 @@ _SCALARS = (str, int, float, bool, type(None), bytes)
 
 
 class ValueHasher:
-    """Hashes of view values. The hash of each view object (frozen, so it cannot change)
-    is remembered by a weak reference: the memo keeps no page alive, and an id reused
-    by a new object after the old one died is noticed."""
+    """Hashes of view values. The hash of each view object (immutable, so it cannot
+    change) is remembered with the object: a frozen dataclass by a weak reference, so
+    that the memo keeps no page alive and an id reused by a new object after the old
+    one died is noticed; a named tuple (views.py), which takes no weak reference, by
+    the object itself, kept alive as long as the hasher (one build, whose views live
+    that long anyway), so that its id cannot be reused meanwhile."""
 
     def __init__(self) -> None:
         self._memo: dict[int, tuple[weakref.ref[object], bytes]] = {}
+        self._kept: dict[int, tuple[object, bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
 
     def hash(self, value: object) -> bytes:
         known = self._memo.get(id(value))
         if known is not None and known[0]() is value:
             return known[1]
+        kept = self._kept.get(id(value))
+        if kept is not None and kept[0] is value:
+            return kept[1]
         kind = type(value)
         if kind in _SCALARS:
             return pickle.dumps(value, protocol=5)
@@ -60,10 +67,12 @@ class ValueHasher:
             for k, v in sorted(value.items()):  # type: ignore[attr-defined]
                 parts += [k if type(k) in scalars else hash_of(k),
                           v if type(v) in scalars else hash_of(v)]
-        elif is_dataclass(value):
+        elif is_dataclass(value) or hasattr(kind, "_fields"):  # a dataclass, a named tuple
             names = self._fields.get(kind)
             if names is None:
-                names = self._fields[kind] = tuple(f.name for f in fields(value))
+                names = self._fields[kind] = (
+                    kind._fields if hasattr(kind, "_fields")  # type: ignore[attr-defined]
+                    else tuple(f.name for f in fields(value)))
             parts = [kind.__qualname__]
             for name in names:
                 v = getattr(value, name)
@@ -71,8 +80,10 @@ class ValueHasher:
         else:  # anything else a template might get: hashed by its pickled bytes
             return hashlib.sha256(pickle.dumps(value, protocol=5)).digest()[:20]
         digest = hashlib.sha256(pickle.dumps(parts, protocol=5)).digest()[:20]
-        if hasattr(kind, "__weakref__"):  # views; not tuples, lists or dicts
+        if hasattr(kind, "__weakref__"):  # dataclasses; not tuples, lists or dicts
             self._memo[id(value)] = (weakref.ref(value), digest)
+        elif kind is not tuple and kind is not list and kind is not dict:  # named tuples
+            self._kept[id(value)] = (value, digest)
         return digest
 
     def _nested(self, value: object) -> tuple[object, ...]:

@@ -1,20 +1,24 @@
-"""View objects: exactly what templates see, built from the model (no model internals)."""
+"""View objects: exactly what templates see, built from the model (no model internals).
+
+Named tuples, as the model's records: a build that renders any page creates these twelve
+classes, and a frozen dataclass took about 0.5 ms to create (six methods compiled with
+`exec`), a named tuple 0.09 ms; they are made by the ten thousand, too, and a named
+tuple is made without a call of `object.__setattr__` per field.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class LinkView:
+class LinkView(NamedTuple):
     """A link: its text and where it goes."""
 
     title: str
     href: str
 
 
-@dataclass(frozen=True)
-class QuoteView:
+class QuoteView(NamedTuple):
     """A quote as pages list it, linked to its passage, its speaker and its article."""
 
     id: str
@@ -28,8 +32,7 @@ class QuoteView:
     callout: bool
 
 
-@dataclass(frozen=True)
-class EventView:
+class EventView(NamedTuple):
     """A dated event of the chronology, with the articles and topics it belongs to."""
 
     key: str
@@ -45,16 +48,14 @@ class EventView:
     topics: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True)
-class YearView:
+class YearView(NamedTuple):
     """One year of a chronology, its events grouped by month."""
 
     year: int
     months: tuple[tuple[str, tuple[EventView, ...]], ...]  # (heading, events); '' first
 
 
-@dataclass(frozen=True)
-class ArticleCard:
+class ArticleCard(NamedTuple):
     """An article as the listings show it."""
 
     slug: str
@@ -67,8 +68,7 @@ class ArticleCard:
     topics: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True)
-class NoteView:
+class NoteView(NamedTuple):
     """A side note as its article page lists it."""
 
     id: str
@@ -80,8 +80,7 @@ class NoteView:
     sources: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True)
-class ArticleView:
+class ArticleView(NamedTuple):
     """Everything an article page shows."""
 
     card: ArticleCard
@@ -102,8 +101,7 @@ class ArticleView:
     sources: tuple[LinkView, ...]
 
 
-@dataclass(frozen=True)
-class TopicView:
+class TopicView(NamedTuple):
     """Everything a topic page shows."""
 
     slug: str
@@ -115,8 +113,7 @@ class TopicView:
     chronology: tuple[YearView, ...]
 
 
-@dataclass(frozen=True)
-class PersonView:
+class PersonView(NamedTuple):
     """Everything a person page shows."""
 
     slug: str
@@ -128,8 +125,7 @@ class PersonView:
     articles: tuple[ArticleCard, ...]
 
 
-@dataclass(frozen=True)
-class EditionView:
+class EditionView(NamedTuple):
     """A digest edition: its date, introduction and articles."""
 
     date: str
@@ -140,8 +136,7 @@ class EditionView:
     articles: tuple[ArticleCard, ...]
 
 
-@dataclass(frozen=True)
-class Pager:
+class Pager(NamedTuple):
     """Where a page of a paginated listing stands among the others."""
 
     number: int
@@ -150,8 +145,7 @@ class Pager:
     next: str
 
 
-@dataclass(frozen=True)
-class PageMeta:
+class PageMeta(NamedTuple):
     """What base.html needs about the page being rendered."""
 
     title: str

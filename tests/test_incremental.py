@@ -123,6 +123,20 @@ def test_page_keys_follow_values_not_objects() -> None:
     assert hasher.hash(items) != first
 
 
+def test_page_keys_of_named_tuple_views_follow_their_values_and_types() -> None:
+    from digest.views import LinkView, Pager
+
+    hasher = ValueHasher()
+    link = LinkView("Kyiv", "/topics/kyiv/")
+    assert hasher.hash(link) == hasher.hash(link) == ValueHasher().hash(
+        LinkView("Kyiv", "/topics/kyiv/"))
+    assert hasher.hash(link) != hasher.hash(LinkView("Kyiv", "/topics/kiev/"))
+    # Equal fields, other view (or a plain tuple): another key.
+    assert hasher.hash(Pager(1, 2, "", "")) != hasher.hash((1, 2, "", ""))
+    assert hasher.hash({"links": (link,)}) == hasher.hash(
+        {"links": (LinkView("Kyiv", "/topics/kyiv/"),)})
+
+
 def _replace(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, (path, old)
