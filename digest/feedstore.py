@@ -67,6 +67,15 @@ class FeedEntryStore:
                 missing.append(item)
         return missing
 
+    def retain(self, slugs: list[str], keys: dict[str, str]) -> None:
+        """Keep the stored entries of these articles under their current input keys for
+        the next build, without making them known to `feeds` (no feed made now shows
+        them)."""
+        cache = self._opened()
+        for slug in slugs:
+            if key := keys.get(slug):
+                cache.get(slug, key)
+
     def keep(self, annotated: AnnotatedArticle, keys: dict[str, str], site: Site,
              links: Urls, entry: PackedEntry) -> None:
         if key := keys.get(annotated.article.slug):

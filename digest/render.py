@@ -670,12 +670,18 @@ class SiteRenderer:
         plan = self._feed_plan
         if all(reused is not None for _, _, reused in plan):
             return []
-        # Every article of every feed, so that the store keeps them all.
-        shown = [self.ctx.annotated[slug] for slug in
-                 dict.fromkeys(a.slug for feed, _, _ in plan for a in feed.articles)]
-        if self.ctx.feed_store is not None:
-            shown = self.ctx.feed_store.recall(shown, self.ctx.article_keys, self.site,
-                                               self.links)
+        made = dict.fromkeys(a.slug for feed, _, reused in plan if reused is None
+                             for a in feed.articles)
+        shown = [self.ctx.annotated[slug] for slug in made]
+        store = self.ctx.feed_store
+        if store is not None:
+            # The entries of the feeds kept as they were are only kept in the store (a
+            # store keeps what a build asks for): unpacking them for nothing took a tenth
+            # of a one-sidecar rebuild at 1,000 articles.
+            store.retain([a.slug for feed, _, reused in plan if reused is not None
+                          for a in feed.articles if a.slug not in made],
+                         self.ctx.article_keys)
+            shown = store.recall(shown, self.ctx.article_keys, self.site, self.links)
         return [a.article.slug for a in shown]
 
     def feed_entries(self, slugs: Iterable[str]) -> list[PackedEntry]:

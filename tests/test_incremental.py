@@ -541,3 +541,55 @@ def test_a_rebuild_makes_again_only_the_feed_entries_of_edited_articles(
     fresh = tmp_path / "fresh"
     build(root, output=fresh, use_cache=False)
     assert _tree(out) == _tree(fresh)
+
+
+def test_the_entries_of_feeds_kept_as_they_were_stay_in_the_store(
+        monkeypatch, tmp_path: Path) -> None:
+    from digest import feeds, feedstore
+
+    from .conftest import write_files
+    from .test_faults import big_site
+
+    # 60 articles: the site's feeds show the newest 50, a war and a peace topic 30 each.
+    root = big_site(tmp_path / "site", 60)
+    write_files(root, {"content/topics.yaml": MINIMAL_SITE["content/topics.yaml"]
+                       + "peace:\n  title: Peace\n"})
+    for i in range(30, 60):
+        _replace(root / f"content/articles/story-{i:03d}.yaml", "topics: [war]",
+                 "topics: [peace]")
+    out = tmp_path / "out"
+    made: list[str] = []
+    make = feeds.feed_body_html
+
+    def counted(annotated: Any, allow_html: bool) -> str:
+        made.append(annotated.article.slug)
+        return make(annotated, allow_html)
+    monkeypatch.setattr(feeds, "feed_body_html", counted)
+    unpacked: list[str] = []  # stored entries made known to the feeds
+    remember = feedstore.remember_feed_entry_html
+
+    def counted_recall(annotated: Any, *args: Any) -> None:
+        unpacked.append(annotated.article.slug)
+        remember(annotated, *args)
+    monkeypatch.setattr(feedstore, "remember_feed_entry_html", counted_recall)
+
+    def edit_and_build(slug: str) -> list[str]:
+        feeds._FEED_BODIES.clear()  # as in a new process, which each `digest build` is
+        feeds._ENTRIES.clear()
+        made.clear()
+        unpacked.clear()
+        _replace(root / f"content/articles/{slug}.yaml", "summary: ", "summary: Edited. ")
+        build(root, output=out, jobs=1)  # (entries made in workers are not counted)
+        return sorted(made)
+
+    build(root, output=out, jobs=1)
+    assert len(made) == 60
+    # story-036 (9 January) is too old for the site's feeds: only the peace feed is made
+    # again, from the stored entries but its own; the others' entries are kept unmade.
+    assert edit_and_build("story-036") == ["story-036"]
+    assert len(unpacked) == 29  # the peace feed's other articles, not every feed's
+    # So the war feed, made again next, finds every entry but the edited one's stored.
+    assert edit_and_build("story-000") == ["story-000"]
+    fresh = tmp_path / "fresh"
+    build(root, output=fresh, use_cache=False)
+    assert _tree(out) == _tree(fresh)
