@@ -160,8 +160,11 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
                                             merge_memo=merges if keys is not None else None,
                                             background_waits=cache_writers)
 
+        found = sources
         analysis, sources = pipeline.analyse_found(config, index, sources, problems, analyse)
         index = None
+        if sources is not found:  # discovered again, read whole: its own inputs
+            inputs = None
         if analysis.errors or (strict and analysis.warnings):
             raise ContentError(analysis.problems)
         if inputs is None and state is not None:

@@ -82,7 +82,7 @@ class ValueHasher:
         digest = hashlib.sha256(pickle.dumps(parts, protocol=5)).digest()[:20]
         if hasattr(kind, "__weakref__"):  # dataclasses; not tuples, lists or dicts
             self._memo[id(value)] = (weakref.ref(value), digest)
-        elif kind is not tuple and kind is not list and kind is not dict:  # named tuples
+        elif kind is not tuple and hasattr(kind, "_fields"):  # named tuples
             self._kept[id(value)] = (value, digest)
         return digest
 

@@ -52,10 +52,12 @@ Readable = SourceText | PendingSource
 Outcome = tuple[ArticleResult | None, str, str]
 
 
-class PendingUnreadable(Exception):
-    """A file discovery left for the analysis could not be read (or changed meanwhile):
-    the build discovers again, reading every file, so that the problem is reported as
-    discovery reports it."""
+class LateReadFailed(Exception):
+    """A file discovery left to be read later (pending, or known to the source index)
+    could not be read when its article was analysed, or had changed meanwhile (saved
+    during the build or check, say): `pipeline.analyse_found` discovers again, reading
+    every file, so that what is analysed is the files as they are now, and a problem is
+    reported as discovery reports it."""
 
 
 def _process_chunk(args: tuple[list[tuple[Readable, Readable | None]], SiteConfig,
@@ -144,7 +146,7 @@ def _input_key(common: str, digest: str, sidecar_rel: str, sidecar_digest: str) 
 
 
 def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, Person],
-                     people_digest: str, problems: list[Problem],
+                     people_digest: str,
                      cache: BuildCache | None = None, jobs: int = 1
                      ) -> tuple[list[ArticleResult], dict[str, str], dict[str, str]]:
     """Every article through `articles.process_article`: from the cache when its inputs
@@ -153,8 +155,8 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
     Also returns each article's input key (by source path): a hash of everything its
     result was made from; and the digests of the files discovery left pending (by source
     path), read here. An article whose files discovery left unread is read here if it is
-    not in the cache; one that cannot be read then has no result, and its problem goes to
-    `problems`. A pending file that cannot be read raises PendingUnreadable."""
+    not in the cache. A file left unread or pending that cannot be read (or has changed)
+    raises LateReadFailed."""
     settings = repr((config.base_url, config.timezone, config.allow_html, engine_name()))
     common = content_hash(settings, people_digest)
     results: dict[str, ArticleResult] = {}
@@ -173,15 +175,13 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
         # Otherwise nothing is cached for it (which is why discovery left it pending).
         text = read_unread(source, config) if isinstance(source, UnreadSource) else source
         side = read_unread(sidecar, config) if isinstance(sidecar, UnreadSource) else sidecar
-        unreadable = [r for r in (text, side) if isinstance(r, Problem)]
-        if unreadable:
-            problems += unreadable
-        else:
-            todo.append((text, side))  # type: ignore[arg-type]  # neither is a Problem
+        if isinstance(text, Problem) or isinstance(side, Problem):
+            raise LateReadFailed
+        todo.append((text, side))
     read: dict[str, str] = {}
     for (source, sidecar), (result, digest, sidecar_digest) in zip(
             todo, _run(todo, config, people, jobs), strict=True):
-        assert result is not None  # (_run raised PendingUnreadable)
+        assert result is not None  # (_run raised LateReadFailed)
         if isinstance(source, PendingSource):
             read[source.src_rel] = digest
         if isinstance(sidecar, PendingSource):
@@ -211,7 +211,7 @@ def _run(todo: list[tuple[Readable, Readable | None]], config: SiteConfig,
                 progress.advance(len(chunk[0]))
             return results
         set_aside()
-        # Raised here, PendingUnreadable stops the pool: the chunks not started are
+        # Raised here, LateReadFailed stops the pool: the chunks not started are
         # cancelled, since the build discovers and analyses again.
         with worker_pool(jobs) as pool, plain_data_arriving():
             for done in pool.map(_process_chunk, chunks):
@@ -224,10 +224,10 @@ def _run(todo: list[tuple[Readable, Readable | None]], config: SiteConfig,
 
 
 def _unless_unreadable(outcomes: list[Outcome]) -> list[Outcome]:
-    """The outcomes of a chunk; PendingUnreadable if a file of one could not be read."""
+    """The outcomes of a chunk; LateReadFailed if a file of one could not be read."""
     for result, _, _ in outcomes:
         if result is None:
-            raise PendingUnreadable
+            raise LateReadFailed
     return outcomes
 
 

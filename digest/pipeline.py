@@ -26,8 +26,8 @@ from digest.incremental import theme_fingerprint
 from digest.model import Site
 from digest.pagekeys import PageMemo, ViewCache
 from digest.parallel import (
+    LateReadFailed,
     OutputSink,
-    PendingUnreadable,
     default_jobs,
     process_articles,
     render_pages,
@@ -91,20 +91,22 @@ def analyse_found(config: SiteConfig, index: SourceIndex | None, sources: Source
                   ) -> tuple[Analysis, SourceSet]:
     """`analyse(sources, problems)` for what discovery found, and the sources it analysed.
 
-    When a file discovery left pending cannot be read (or changed meanwhile), discovers
-    again, reading every file, and analyses that: its problem is then reported as
-    discovery reports it, by `digest check` and `digest build` alike. Then `index` (the
-    one discovery used, if any) learns the digests of the pending files the analysis
-    read, and is saved."""
+    When a file that discovery left to be read later cannot be read then, or has
+    changed meanwhile (parallel.LateReadFailed), discovers again reading every file, and
+    analyses that: what is checked or built is then the files as they are now, and a
+    file's problem is reported as discovery reports it, by `digest check` and `digest
+    build` alike. Otherwise `index` (the one discovery used, if any) learns the digests
+    of the pending files the analysis read, and is saved."""
     pending = [s for s in (*sources.articles, *sources.sidecars.values())
                if isinstance(s, PendingSource)]
     try:
         analysis = analyse(sources, problems)
-    except PendingUnreadable:
-        index = SourceIndex(config.root) if index is not None else None
-        sources, problems = discover(config, index=index)
-        pending = []
-        analysis = analyse(sources, problems)
+    except LateReadFailed:
+        # Read whole, this discovery leaves nothing for later: the analysis cannot fail
+        # so again. The index learns nothing from it (the next build reads the files it
+        # does not know, as ever).
+        sources, problems = discover(config)
+        return analyse(sources, problems), sources
     if index is not None:
         # (A pending article is left unread when its sidecar, read here, failed.)
         for source in pending:
@@ -123,7 +125,7 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
     replaces the one in .digest-cache/; `merge_memo` keeps the merged chronology
     (validate.merge_chronology). With `background_waits`, a large cache may be written by
     another process while the caller goes on (see BuildCache.save): the caller must call
-    what is added to the list. Raises parallel.PendingUnreadable as process_articles
+    what is added to the list. Raises parallel.LateReadFailed as process_articles
     does."""
     topics, people = load_registries(sources, problems)
     persistent = cache is None
@@ -132,7 +134,7 @@ def analyse_sources(config: SiteConfig, sources: SourceSet, problems: list[Probl
     # The registries are known by their files' digests, made when they were read.
     people_digest = sources.people.digest if sources.people else ""
     jobs = usable_jobs(jobs or config.jobs or default_jobs())
-    results, keys, read = process_articles(config, sources, people, people_digest, problems,
+    results, keys, read = process_articles(config, sources, people, people_digest,
                                            cache, jobs)
     site = validate_site(config, sources, results, topics, people, drafts, problems,
                          merge_memo)

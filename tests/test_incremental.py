@@ -137,6 +137,20 @@ def test_page_keys_of_named_tuple_views_follow_their_values_and_types() -> None:
         {"links": (LinkView("Kyiv", "/topics/kyiv/"),)})
 
 
+def test_page_keys_of_mutable_values_follow_their_changes() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(slots=True)  # no weak reference, not a named tuple: never remembered
+    class Mutable:
+        items: list[int]
+
+    hasher = ValueHasher()
+    value = Mutable([1])
+    first = hasher.hash(value)
+    value.items.append(2)
+    assert hasher.hash(value) != first
+
+
 def _replace(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, (path, old)

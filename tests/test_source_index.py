@@ -109,8 +109,11 @@ def test_a_known_file_over_a_lowered_size_limit_is_reported(make_site, settled) 
     assert f"{ARTICLE}:1:1: error: file is {size} bytes, over the limit of 100" in problems[0]
 
 
-def test_a_file_changed_after_discovery_stops_the_build_at_its_analysis(make_site,
-                                                                          settled) -> None:
+def test_a_file_changed_after_discovery_is_read_again_whole(make_site, settled,
+                                                           monkeypatch) -> None:
+    from digest import pipeline
+    from digest.parallel import LateReadFailed
+
     root = make_site()
     _discover(root)
     config = load_config(root)
@@ -118,11 +121,25 @@ def test_a_file_changed_after_discovery_stops_the_build_at_its_analysis(make_sit
     assert isinstance(found.articles[0], UnreadSource)
     _replace = (root / ARTICLE).read_text(encoding="utf-8").replace("troops", "soldiers")
     (root / ARTICLE).write_text(_replace, encoding="utf-8")
-    analysis = analyse_sources(config, found, problems, drafts=False, jobs=1,
-                               use_cache=False)
-    assert [p.format_text() for p in analysis.errors] == [
-        f"{ARTICLE}:1:1: error: the file changed while the site was being built\n"
-        "    hint: build again"]
+    (root / SIDECAR).write_text(MINIMAL_SIDECAR + "\n", encoding="utf-8")  # to analyse it
+    with pytest.raises(LateReadFailed):
+        analyse_sources(config, found, problems, drafts=False, jobs=1, use_cache=False)
+    # `digest check` (and build) discover again, reading every file: the article as it is
+    # now is checked, and nothing is reported.
+    (root / SIDECAR).write_text(MINIMAL_SIDECAR + "\n\n", encoding="utf-8")
+    discover_once = pipeline.discover
+
+    def saved_after_discovery(*args, **kwargs):
+        found = discover_once(*args, **kwargs)
+        if kwargs.get("index") is not None:
+            (root / ARTICLE).write_text(_replace.replace("soldiers", "troops abroad"),
+                                        encoding="utf-8")
+        return found
+
+    monkeypatch.setattr(pipeline, "discover", saved_after_discovery)
+    analysis = pipeline.analyse(root)
+    assert analysis.problems == []
+    assert analysis.site.articles[0].title == "Kremlin rejects foreign troops abroad"
 
 
 def test_builds_through_the_index_equal_builds_that_read_everything(make_site, settled, reads,
@@ -154,17 +171,23 @@ def test_builds_through_the_index_equal_builds_that_read_everything(make_site, s
 
 
 def _unread_then(make_site, replace) -> list[str]:
-    """Errors of an analysis that must read the article discovery left unread, after
-    `replace(path)` took its place."""
+    """What reading the article discovery left unread gives after `replace(path)` took
+    its place; an analysis that must read it stops (to discover again, reading every
+    file, which checks links and file kinds as ever)."""
+    from digest.parallel import LateReadFailed
+    from digest.sources import read_unread
+
     root = make_site()
     _discover(root)
     config = load_config(root)
     found, problems = discover(config, index=SourceIndex(root))
-    assert isinstance(found.articles[0], UnreadSource)
+    source = found.articles[0]
+    assert isinstance(source, UnreadSource)
     replace(root / ARTICLE)
-    analysis = analyse_sources(config, found, problems, drafts=False, jobs=1,
-                               use_cache=False)
-    return [p.format_text() for p in analysis.errors]
+    with pytest.raises(LateReadFailed):
+        analyse_sources(config, found, problems, drafts=False, jobs=1, use_cache=False)
+    result = read_unread(source, config)
+    return [result.format_text()] if isinstance(result, Problem) else []
 
 
 CHANGED = (f"{ARTICLE}:1:1: error: the file changed while the site was being built\n"
@@ -326,13 +349,13 @@ def _fails_as_check_reports(root: Path, output: Path, jobs: int = 0) -> list[str
 
 def test_a_pending_file_that_cannot_be_read_is_reported_as_discovery_reports_it(
         make_site, tmp_path: Path) -> None:
-    from digest.parallel import PendingUnreadable
+    from digest.parallel import LateReadFailed
 
     root = make_site()
     (root / ARTICLE).write_bytes(b"---\ntitle: T\n---\nBad \xff byte.\n")
     config = load_config(root)
     found, problems = discover(config, defer=True)
-    with pytest.raises(PendingUnreadable):
+    with pytest.raises(LateReadFailed):
         analyse_sources(config, found, problems, drafts=False, jobs=1, use_cache=False)
     # The build reads everything again, so that the problems are those of `digest check`.
     expected = _fails_as_check_reports(root, tmp_path / "out")
@@ -391,33 +414,41 @@ def test_cold_builds_through_workers_equal_builds_whose_discovery_reads_everythi
     assert all(Path(f"articles/story-{i:03d}/index.html") in pages for i in range(60))
 
 
-def test_a_pending_article_whose_sidecar_changes_meanwhile_is_reported(
+def test_a_pending_article_whose_sidecar_changes_meanwhile_is_built_as_it_is_now(
         make_site, settled, tmp_path: Path, monkeypatch) -> None:
     # The articles' table is gone (the first build failed, say) but the index knows the
     # sidecar: the edited article is left pending, its sidecar is unread.
     from digest import pipeline
     from digest.build import build
-    from digest.errors import ContentError
 
     root = make_site()
-    build(root, output=tmp_path / "out")
+    out = tmp_path / "out"
+    build(root, output=out)
     for table in (root / ".digest-cache").glob("articles.*"):
         table.unlink()
     article, sidecar = root / ARTICLE, root / SIDECAR
     article.write_text(article.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
     load_registries = pipeline.load_registries
+    saves = [0]
 
     def saved_meanwhile(*args, **kwargs):  # after discovery, before the analysis
-        time.sleep(0.05)  # past the kernel's timestamp granularity
-        sidecar.write_text(sidecar.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        if not saves[0]:
+            time.sleep(0.05)  # past the kernel's timestamp granularity
+            sidecar.write_text(sidecar.read_text(encoding="utf-8").replace(
+                "The Kremlin rejected", "Moscow rejected"), encoding="utf-8")
+        saves[0] += 1
         return load_registries(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "load_registries", saved_meanwhile)
-    with pytest.raises(ContentError) as raised:
-        build(root, output=tmp_path / "out")
-    assert [p.format_text() for p in raised.value.problems if p.severity == "error"] == [
-        f"{SIDECAR}:1:1: error: the file changed while the site was being built\n"
-        "    hint: build again"]
+    assert build(root, output=out).files > 0
+    assert saves[0] == 2  # analysed twice: the second time after reading every file
+    assert "Moscow rejected" in (out / "articles/talks/index.html").read_text(encoding="utf-8")
+    # What the build recorded of its inputs is what it read the second time: a build
+    # with nothing changed since has nothing to do.
+    assert build(root, output=out).files == 0
+    fresh = tmp_path / "fresh"
+    build(root, output=fresh, use_cache=False)
+    assert _tree(out) == _tree(fresh)
 
 
 def test_files_left_pending_are_not_learned_when_written_just_before(make_site, reads,
