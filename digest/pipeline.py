@@ -108,7 +108,6 @@ def analyse_found(config: SiteConfig, index: SourceIndex | None, sources: Source
         sources, problems = discover(config)
         return analyse(sources, problems), sources
     if index is not None:
-        # (A pending article is left unread when its sidecar, read here, failed.)
         for source in pending:
             if (digest := analysis.read_digests.get(source.src_rel)) is not None:
                 index.learn_pending(source, digest)

@@ -676,8 +676,8 @@ class SiteRenderer:
         store = self.ctx.feed_store
         if store is not None:
             # The entries of the feeds kept as they were are only kept in the store (a
-            # store keeps what a build asks for): unpacking them for nothing took a tenth
-            # of a one-sidecar rebuild at 1,000 articles.
+            # store keeps what a build asks for): unpacking them for nothing took about
+            # 5 ms of a 0.23 s one-sidecar rebuild at 1,000 articles.
             store.retain([a.slug for feed, _, reused in plan if reused is not None
                           for a in feed.articles if a.slug not in made],
                          self.ctx.article_keys)
