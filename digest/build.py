@@ -111,8 +111,7 @@ def _build(root: Path, *, base_url: str | None, output: Path | None, drafts: boo
         # reading took 0.3-0.7 s, the workers idle).
         sources, problems = discover(config, index=index,
                                      defer=nothing_cached(config.root, use_cache))
-        pending = [s for s in (*sources.articles, *sources.sidecars.values())
-                   if isinstance(s, PendingSource)]
+        pending = sources.pending()
         if index is not None and not pending:
             index.save()
             # Let go of its table (20,000 entries at 10,000 articles): kept to the end,

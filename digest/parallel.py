@@ -47,9 +47,8 @@ FEED_CHUNK = 48  # feed entries per task: about 30 ms of work
 
 
 Readable = SourceText | PendingSource
-# An article's result and the digests of its two files ("" for no sidecar); no result
-# when a file left for the analysis could not be read.
-Outcome = tuple[ArticleResult | None, str, str]
+# An article's result and the digests of its two files ("" for no sidecar).
+Outcome = tuple[ArticleResult, str, str]
 
 
 class LateReadFailed(Exception):
@@ -65,12 +64,12 @@ def _process_chunk(args: tuple[list[tuple[Readable, Readable | None]], SiteConfi
     chunk, config, people = args
     outcomes: list[Outcome] = []
     for source, sidecar in chunk:
-        # Read here, in the worker, when discovery left them (a cold build).
+        # Read here, in the worker, when discovery left them (a cold build). Raised in a
+        # worker, LateReadFailed reaches the build's process where it reads the results.
         text = read_pending(source, config) if isinstance(source, PendingSource) else source
         side = read_pending(sidecar, config) if isinstance(sidecar, PendingSource) else sidecar
         if isinstance(text, Problem) or isinstance(side, Problem):
-            outcomes.append((None, "", ""))
-            continue
+            raise LateReadFailed
         outcomes.append((process_article(text, side, config, people), text.digest,
                          side.digest if side is not None else ""))
     return outcomes
@@ -181,7 +180,6 @@ def process_articles(config: SiteConfig, sources: SourceSet, people: dict[str, P
     read: dict[str, str] = {}
     for (source, sidecar), (result, digest, sidecar_digest) in zip(
             todo, _run(todo, config, people, jobs), strict=True):
-        assert result is not None  # (_run raised LateReadFailed)
         if isinstance(source, PendingSource):
             read[source.src_rel] = digest
         if isinstance(sidecar, PendingSource):
@@ -207,7 +205,7 @@ def _run(todo: list[tuple[Readable, Readable | None]], config: SiteConfig,
         # shipping results back costs more than rendering a handful.
         if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
             for chunk in chunks:
-                results += _unless_unreadable(_process_chunk(chunk))
+                results += _process_chunk(chunk)
                 progress.advance(len(chunk[0]))
             return results
         set_aside()
@@ -215,20 +213,12 @@ def _run(todo: list[tuple[Readable, Readable | None]], config: SiteConfig,
         # cancelled, since the build discovers and analyses again.
         with worker_pool(jobs) as pool, plain_data_arriving():
             for done in pool.map(_process_chunk, chunks):
-                results += _unless_unreadable(done)
+                results += done
                 progress.advance(len(done))
         return results
     finally:
         progress.close()
 
-
-
-def _unless_unreadable(outcomes: list[Outcome]) -> list[Outcome]:
-    """The outcomes of a chunk; LateReadFailed if a file of one could not be read."""
-    for result, _, _ in outcomes:
-        if result is None:
-            raise LateReadFailed
-    return outcomes
 
 
 class OutputSink(Protocol):

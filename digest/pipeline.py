@@ -35,7 +35,7 @@ from digest.parallel import (
 )
 from digest.render import RenderContext, SiteRenderer
 from digest.sourceindex import SourceIndex, nothing_cached
-from digest.sources import PendingSource, SourceSet, discover
+from digest.sources import SourceSet, discover
 from digest.templates import make_environment
 from digest.themefiles import hashed_name, resolve_theme, static_files
 from digest.validate import MergeMemo, load_registries, validate_site
@@ -97,8 +97,7 @@ def analyse_found(config: SiteConfig, index: SourceIndex | None, sources: Source
     file's problem is reported as discovery reports it, by `digest check` and `digest
     build` alike. Otherwise `index` (the one discovery used, if any) learns the digests
     of the pending files the analysis read, and is saved."""
-    pending = [s for s in (*sources.articles, *sources.sidecars.values())
-               if isinstance(s, PendingSource)]
+    pending = sources.pending()
     try:
         analysis = analyse(sources, problems)
     except LateReadFailed:

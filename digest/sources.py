@@ -91,6 +91,11 @@ class SourceSet(NamedTuple):
     pages: tuple[SourceText, ...]
     editions: tuple[SourceText, ...]
 
+    def pending(self) -> list[PendingSource]:
+        """The articles and sidecars discovery left for the analysis to read."""
+        return [s for s in (*self.articles, *self.sidecars.values())
+                if isinstance(s, PendingSource)]
+
 
 def _rel(path: Path | str, root: Path) -> str:
     text, prefix = os.fspath(path), str(root).rstrip(os.sep) + os.sep
