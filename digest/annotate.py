@@ -19,6 +19,7 @@ from digest.cache import texts_hash
 from digest.errors import Problem
 from digest.markdown import is_safe_url, render_markdown
 from digest.model import Article, Note, Person, Quote, Selector
+from digest.tuplepickle import pickled_as_tuple
 
 NOTE_LABELS = {
     "context": "Context",
@@ -44,6 +45,7 @@ def unpack_one(block: bytes, first_size: int, second: bool = False) -> bytes:
     return data[first_size:] if second else data[:first_size]
 
 
+@pickled_as_tuple
 class AnnotatedArticle(NamedTuple):
     """An article with its body rendered and every annotation placed (a named tuple, as
     the model's records: see model.py).

@@ -24,11 +24,13 @@ from digest.model import Article, Event, Note, Person, Quote, Selector, Source
 from digest.schema import FRONT_MATTER, SIDECAR
 from digest.slugs import slug_problem, slugify
 from digest.sources import SourceText
+from digest.tuplepickle import pickled_as_tuple
 
 # Where a value is written in the article's sidecar: (line, column).
 Position = tuple[int, int]
 
 
+@pickled_as_tuple
 class Reference(NamedTuple):
     """A slug this article names, checked against the whole site later; reported, if
     unknown, at `line`:`column` of the article's sidecar.
@@ -43,6 +45,7 @@ class Reference(NamedTuple):
     column: int
 
 
+@pickled_as_tuple
 class ArticleResult(NamedTuple):
     """Everything one article contributes: the model, its page body and its problems.
 

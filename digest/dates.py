@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from typing import NamedTuple
 
+from digest.tuplepickle import pickled_as_tuple
+
 # English month names, fixed: calendar.month_name follows the machine's locale, and
 # the same input must build the same bytes everywhere.
 MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
@@ -14,6 +16,7 @@ MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "A
 _FUZZY_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
+@pickled_as_tuple
 class FuzzyDate(NamedTuple):
     """A date known to the year, the month or the day; ordered as (year, month, day).
 

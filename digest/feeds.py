@@ -27,6 +27,7 @@ from digest import __version__, urls
 from digest.annotate import AnnotatedArticle, feed_body_html, pack_two, unpack_one
 from digest.markdown import render_markdown
 from digest.model import Article, Site
+from digest.tuplepickle import pickled_as_tuple
 from digest.writer import OutputFile
 
 FEED_SIZE = 50  # newest articles per feed: enough for any reader's backlog
@@ -247,6 +248,7 @@ def absolute_feed_html(feed_html: str, body_html: str, page_url: str) -> str:
     return absolutize_html(feed_html, page_url, renames)
 
 
+@pickled_as_tuple
 class PackedEntry(NamedTuple):
     """An article's feed body and Atom entry as one LZ4 block of UTF-8, the body's
     `body_size` bytes first: how the feed store keeps them and page workers send them

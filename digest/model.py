@@ -18,8 +18,10 @@ from typing import NamedTuple
 
 from digest.config import SiteConfig
 from digest.dates import FuzzyDate
+from digest.tuplepickle import pickled_as_tuple
 
 
+@pickled_as_tuple
 class Source(NamedTuple):
     title: str
     url: str
@@ -50,6 +52,7 @@ class Person:
     column: int = field(default=1, compare=False)
 
 
+@pickled_as_tuple
 class Selector(NamedTuple):
     """W3C TextQuoteSelector, with the sidecar position it came from."""
 
@@ -60,6 +63,7 @@ class Selector(NamedTuple):
     column: int = 1
 
 
+@pickled_as_tuple
 class Quote(NamedTuple):
     id: str
     text: str
@@ -69,6 +73,7 @@ class Quote(NamedTuple):
     callout: bool = False
 
 
+@pickled_as_tuple
 class Note(NamedTuple):
     id: str
     number: int
@@ -79,6 +84,7 @@ class Note(NamedTuple):
     rating: str = ""
 
 
+@pickled_as_tuple
 class Event(NamedTuple):
     date: FuzzyDate
     title: str
@@ -88,6 +94,7 @@ class Event(NamedTuple):
     id: str = ""
 
 
+@pickled_as_tuple
 class Article(NamedTuple):
     slug: str
     src_rel: str

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 from digest.cache import content_hash
 from digest.errors import OutputError
+from digest.tuplepickle import pickled_as_tuple
 
 log = logging.getLogger(__name__)
 STAGING_PREFIX = ".digest-staging-"
@@ -90,6 +91,7 @@ class SiteWriter:
         return self.files.keys()
 
 
+@pickled_as_tuple
 class Written(NamedTuple):
     """What `StagedSite.write` did with one file: small enough to return from a worker."""
 

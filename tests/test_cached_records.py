@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copyreg
 import os
 import pickle
 import subprocess
@@ -10,9 +11,12 @@ import sys
 import pytest
 
 from digest.annotate import AnnotatedArticle
+from digest.articles import ArticleResult, Reference
 from digest.dates import FuzzyDate
 from digest.errors import Problem
+from digest.feeds import PackedEntry
 from digest.pipeline import Analysis
+from digest.writer import Written
 
 
 def test_cached_records_round_trip_and_stay_unchangeable(demo: Analysis) -> None:
@@ -38,6 +42,42 @@ def test_cached_records_round_trip_and_stay_unchangeable(demo: Analysis) -> None
     assert problem.as_json() == {"path": "content/a.yaml", "line": 3, "column": 7,
                                  "severity": "warning", "code": "code",
                                  "message": "message", "hint": "hint"}
+
+
+def _named_tuple_types(value: object, found: set[type]) -> set[type]:
+    if isinstance(value, tuple | list):
+        if hasattr(value, "_fields"):
+            found.add(type(value))
+        for item in value:
+            _named_tuple_types(item, found)
+    return found
+
+
+def test_records_sent_by_the_thousand_unpickle_without_their_classes_new(
+        demo: Analysis, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the articles' cache keeps and worker processes send back is pickled as each
+    # record's type and fields (tuplepickle.py), and rebuilt by tuple.__new__ in C: the
+    # classes' own __new__ (a Python function) is not called, so here it may refuse.
+    annotated = max(demo.annotated.values(), key=lambda a: len(a.article.notes))
+    result = ArticleResult(annotated.article.src_rel, annotated.article, annotated, (),
+                           (Reference("topic", "elections", 6, 3),), ((34, 3),))
+    records = [result, PackedEntry.pack("<p>body</p>", b"<entry/>"),
+               Written("a/index.html", "content/a.md", "key", "digest", True)]
+    types = _named_tuple_types(records, set())
+    assert {t.__name__ for t in types} >= {
+        "ArticleResult", "Article", "AnnotatedArticle", "Quote", "Note", "Event",
+        "Selector", "Source", "FuzzyDate", "Reference", "PackedEntry", "Written"}
+    data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+    for kind in types:
+        assert kind in copyreg.dispatch_table, kind  # a new record must be registered too
+
+        def refuse(cls: type, *args: object) -> None:
+            raise AssertionError(f"{cls.__name__}.__new__ called")
+        monkeypatch.setattr(kind, "__new__", refuse)
+    again = pickle.loads(data)
+    assert again == records
+    assert _named_tuple_types(again, set()) == types
+    assert again[1].body() == "<p>body</p>" and again[1].entry() == b"<entry/>"
 
 
 def test_an_annotated_article_gives_back_both_texts_and_the_places(demo: Analysis) -> None:
