@@ -233,6 +233,36 @@ def test_jobs_and_cache_do_not_change_output(make_site, tmp_path: Path,
         assert _tree(tmp_path / "warm-cache") == _tree(tmp_path / f"fresh-{edited}"), edited
 
 
+def test_pages_are_rendered_by_one_worker_fewer_than_the_jobs(
+        make_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+    from collections.abc import Iterator
+    from typing import Any
+
+    import digest.parallel
+
+    # The analysis's pool has a worker per job (the build's process only collects what
+    # they send back); pages are rendered by the build's process too, beside one worker
+    # fewer, so that no more processes than jobs compete for the cores.
+    sizes: list[int] = []
+    real_pool = digest.parallel.worker_pool
+
+    @contextlib.contextmanager
+    def counted_pool(jobs: int) -> Iterator[Any]:
+        sizes.append(jobs)
+        with real_pool(jobs) as pool:
+            yield pool
+
+    root = make_site(_sixty_articles())
+    build(root, output=tmp_path / "serial", jobs=1, use_cache=False)
+    monkeypatch.setattr(digest.parallel, "worker_pool", counted_pool)
+    build(root, output=tmp_path / "three", jobs=3, use_cache=False)
+    build(root, output=tmp_path / "two", jobs=2, use_cache=False)
+    assert sizes == [3, 2, 2, 1]
+    serial = _tree(tmp_path / "serial")
+    assert _tree(tmp_path / "three") == serial and _tree(tmp_path / "two") == serial
+
+
 def test_the_build_takes_back_the_chunks_no_worker_started(
         make_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import contextlib

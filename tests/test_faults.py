@@ -153,7 +153,9 @@ def test_ctrl_c_while_workers_run_stops_the_build_quietly(tmp_path: Path, phase:
     if phase == "pages":  # articles cached: workers are forked only to render pages
         run_cli(root, "build", "--output", str(tmp_path / "first"))
         set_title(root, "Another title")
-    proc = subprocess.Popen([*CLI, "build", "--jobs", "2", "--output", str(out)], cwd=root,
+    # Three jobs: two workers in either phase (pages are rendered by the build's own
+    # process beside one worker fewer than the jobs).
+    proc = subprocess.Popen([*CLI, "build", "--jobs", "3", "--output", str(out)], cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=_default_sigint)
     deadline = time.monotonic() + 60
