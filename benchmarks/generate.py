@@ -700,6 +700,11 @@ def prepare_dir(path: Path, force: bool) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
+# What a --plain sidecar keeps: the topics (Hugo's tags) and the summary (which run.py's
+# one-sidecar rebuild edits).
+PLAIN_SIDECAR_KEYS = ("summary", "topics")
+
+
 def generate(
     n: int,
     out_dir: Path,
@@ -708,8 +713,15 @@ def generate(
     corpus_dir: Path | None = None,
     hugo_dir: Path | None = None,
     force: bool = False,
+    plain: bool = False,
 ) -> GenerationReport:
-    """Write a digest site of n annotated articles (and the Hugo twin if asked)."""
+    """Write a digest site of n annotated articles (and the Hugo twin if asked).
+
+    With `plain`, the same articles and topics, but each sidecar keeps only its topics
+    and summary, and the people registry is empty: no quotes, notes, events or related
+    articles, so no person pages. What digest then builds is close to what the Hugo twin
+    builds (article, topic and index pages), which tells the cost of the annotations
+    apart from the rest."""
     started = time.perf_counter()
     rng = Random(seed)
     corpus = load_corpus(find_corpus(corpus_dir))
@@ -727,17 +739,17 @@ def generate(
     article_dir = content / "articles"
     article_dir.mkdir(parents=True)
     (content / "topics.yaml").write_text(dump_yaml(topics), encoding="utf-8")
-    (content / "people.yaml").write_text(dump_yaml(people), encoding="utf-8")
+    (content / "people.yaml").write_text(dump_yaml({} if plain else people), encoding="utf-8")
 
     report = GenerationReport(articles=n)
     for article in articles:
         article.sidecar["related"] = [stems[j] for j in article.sidecar["related"]]
+        sidecar = ({key: article.sidecar[key] for key in PLAIN_SIDECAR_KEYS} if plain
+                   else article.sidecar)
         (article_dir / f"{article.stem}.md").write_text(
             f"---\n{dump_yaml(article.front_matter)}---\n\n{article.body}", encoding="utf-8"
         )
-        (article_dir / f"{article.stem}.yaml").write_text(
-            dump_yaml(article.sidecar), encoding="utf-8"
-        )
+        (article_dir / f"{article.stem}.yaml").write_text(dump_yaml(sidecar), encoding="utf-8")
         report.words += article.words
 
     if hugo_dir is not None:
@@ -789,6 +801,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--force", action="store_true", help="replace OUT_DIR / HUGO_DIR if they are not empty"
     )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="sidecars with topics and summary only, no people: the annotations left out",
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("N must be at least 1")
@@ -799,6 +816,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpus_dir=args.corpus,
         hugo_dir=args.hugo,
         force=args.force,
+        plain=args.plain,
     )
     print(
         f"wrote {report.articles} articles ({report.words} words, "

@@ -208,15 +208,16 @@ def generator_fingerprint() -> str:
 
 
 def prepare_sites(
-    n: int, work: Path, seed: int, corpus: Path | None, hugo_version: str
+    n: int, work: Path, seed: int, corpus: Path | None, hugo_version: str, plain: bool = False
 ) -> tuple[Path, Path, float | None]:
     """Generate (or reuse) the digest and Hugo sites for n; return their folders."""
-    root = work / f"n{n}-seed{seed}"
+    root = work / (f"n{n}-seed{seed}" + ("-plain" if plain else ""))
     digest_dir, hugo_dir = root / "digest", root / "hugo"
     stamp_path = root / "generated.json"
     stamp = {
         "n": n,
         "seed": seed,
+        "plain": plain,
         "generator": generator_fingerprint(),
         "corpus": str(generate.find_corpus(corpus)),
         "hugo": hugo_version,
@@ -228,7 +229,7 @@ def prepare_sites(
     remove(root)
     root.mkdir(parents=True)
     report = generate.generate(
-        n, digest_dir, seed=seed, corpus_dir=corpus, hugo_dir=hugo_dir, force=True
+        n, digest_dir, seed=seed, corpus_dir=corpus, hugo_dir=hugo_dir, force=True, plain=plain
     )
     stamp_path.write_text(json.dumps(stamp, indent=2) + "\n")
     log(f"N={n}: generated {report.words} words in {report.seconds:.2f} s")
@@ -257,7 +258,7 @@ def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResul
     """Run the paired measurements for one site size."""
     result = SizeResult(n, digest_skipped=args.hugo_only)
     digest_dir, hugo_dir, result.generation_seconds = prepare_sites(
-        n, args.work, args.seed, args.corpus, hugo_version
+        n, args.work, args.seed, args.corpus, hugo_version, args.plain
     )
     out_root = (args.out_root or args.work) / digest_dir.parent.name
     out_root.mkdir(parents=True, exist_ok=True)
@@ -460,6 +461,8 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, hugo_version
         f"- digest: {digest_version(args)} ({jobs})",
         f"- this checkout: {checkout_description()}",
         f"- outputs written under {outputs}",
+        *(["- sidecars: topics and summary only, no people (`--plain`): the same articles "
+            "with their annotations left out"] if args.plain else []),
         f"- load average at the end (1, 5, 15 min): {load}; other processes skew wall times, "
         "CPU seconds (user + system, in the run list) less so",
         f"- Python {platform.python_version()}; seed {args.seed}; {args.runs} paired run(s) "
@@ -526,6 +529,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="where both tools write their output (default: the work folder); "
         "/dev/shm takes the disk out of the measurement on a busy machine",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="digest's sites keep only topics and summaries in their sidecars (no quotes, "
+        "notes, events, people): digest on what the Hugo twin builds, without the annotations",
     )
     parser.add_argument(
         "--hugo-only",

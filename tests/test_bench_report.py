@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -37,3 +39,31 @@ def test_the_report_names_the_commit_and_whether_it_was_changed(tmp_path: Path) 
     assert _described(tmp_path) == f"commit {head} (clean)"
     (tmp_path / "a.txt").write_text("two\n")
     assert _described(tmp_path) == f"commit {head} (with uncommitted changes)"
+
+
+def test_a_plain_site_has_the_same_articles_without_their_annotations(tmp_path: Path) -> None:
+    # `generate.py --plain` (and `run.py --plain`): the annotated site's articles and
+    # topics, with sidecars of topics and summary only and no people, so that digest's
+    # time on it tells the annotations' cost apart from the rest.
+    corpus = BENCHMARKS.parent / "tests" / "fixtures" / "import" / "wikinews"
+    for name, extra in (("annotated", []), ("plain", ["--plain"])):
+        subprocess.run([sys.executable, str(BENCHMARKS / "generate.py"), "60",
+                        str(tmp_path / name), "--corpus", str(corpus), *extra],
+                       capture_output=True, text=True, timeout=120, check=True)
+    def files(site: str, pattern: str) -> dict[str, str]:
+        folder = tmp_path / site / "content" / "articles"
+        return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob(pattern))}
+
+    articles = files("plain", "*.md")
+    assert articles == files("annotated", "*.md") and len(articles) == 60
+    annotated, plain = files("annotated", "*.yaml"), files("plain", "*.yaml")
+    assert plain.keys() == annotated.keys()
+    for name, text in plain.items():
+        full = yaml.safe_load(annotated[name])
+        assert {"quotes", "notes", "events"} <= full.keys()
+        assert yaml.safe_load(text) == {"summary": full["summary"], "topics": full["topics"]}
+    people = tmp_path / "plain" / "content" / "people.yaml"
+    assert yaml.safe_load(people.read_text(encoding="utf-8")) == {}
+    checked = subprocess.run([sys.executable, "-m", "digest", "check"], cwd=tmp_path / "plain",
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
