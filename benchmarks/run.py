@@ -2,11 +2,13 @@
 """Time whole-process `digest build` against Hugo on the same generated articles.
 
 Usage: python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 5] [--jobs N] [--work DIR]
+                                [--plain] [--bare]
 
 For each size the sites are generated once (cached in the work folder), then every run
 times Hugo and a cold digest build back to back, alternating which goes first, so both
 see the same machine state; digest's no-change and one-changed-sidecar rebuilds follow
-its cold build. Medians go to stdout and to benchmarks/results-<date>.md.
+its cold build. With `--bare`, each run also times the bare Python pipeline
+(`bare.py`) on the Hugo twin. Medians go to stdout and to benchmarks/results-<date>.md.
 Set-up: see benchmarks/README.md.
 """
 
@@ -73,7 +75,9 @@ class SizeResult:
     cold: list[Measurement] = field(default_factory=list)
     nochange: list[Measurement] = field(default_factory=list)
     sidecar: list[Measurement] = field(default_factory=list)
+    bare: list[Measurement] = field(default_factory=list)  # --bare
     hugo_pages: int = 0
+    bare_pages: int = 0
     digest_pages: int = 0
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -263,11 +267,16 @@ def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResul
     out_root = (args.out_root or args.work) / digest_dir.parent.name
     out_root.mkdir(parents=True, exist_ok=True)
     hugo_out, digest_out = out_root / "out-hugo", out_root / "out-digest"
+    bare_out = out_root / "out-bare"
     cmd, env, _ = digest_command(args.digest_cmd)
     build = [*cmd, "build", "--output", str(digest_out)]
     if args.jobs:
         build += ["--jobs", str(args.jobs)]
     hugo_cmd = ["hugo", "--quiet", "-s", str(hugo_dir), "-d", str(hugo_out)]
+    # As many processes as digest uses by default (or as --jobs asks).
+    bare_jobs = args.jobs or len(os.sched_getaffinity(0))
+    bare_cmd = [sys.executable, str(BENCH_DIR / "bare.py"), str(hugo_dir), str(bare_out),
+                "--jobs", str(bare_jobs)]
     # The middle article: neither first nor last in any sorted listing.
     stems = sorted(p.stem for p in (digest_dir / "content" / "articles").glob("*.yaml"))
     edited = digest_dir / "content" / "articles" / f"{stems[len(stems) // 2]}.yaml"
@@ -283,6 +292,16 @@ def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResul
         result.hugo.append(m)
         if not m.ok:
             result.failures.append(f"hugo run {i} exited {m.returncode}:\n{tail(m.stderr)}")
+
+    def run_bare(i: int) -> None:
+        remove(bare_out)
+        m = measure(bare_cmd, cwd=BENCH_DIR, env=dict(os.environ), timeout=args.timeout)
+        log(f"N={n} run {i}: bare pipeline {m.seconds:.2f} s (CPU {m.cpu_seconds:.2f} s) "
+            f"{m.rss_mib:.0f} MiB rc={m.returncode}")
+        result.bare.append(m)
+        if not m.ok:
+            result.failures.append(f"bare pipeline run {i} exited {m.returncode}:\n"
+                                   f"{tail(m.stderr)}")
 
     def run_digest(i: int) -> None:
         nonlocal digest_broken
@@ -325,12 +344,13 @@ def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResul
         else:
             result.failures.append(f"digest one-sidecar rebuild, run {i}:\n{tail(one.stderr)}")
 
+    steps = (run_hugo, run_bare, run_digest) if args.bare else (run_hugo, run_digest)
     for i in range(1, args.runs + 1):
         # Alternate the order so neither tool always inherits the other's warm caches.
-        order = (run_hugo, run_digest) if i % 2 == 1 else (run_digest, run_hugo)
-        for step in order:
+        for step in steps if i % 2 == 1 else steps[::-1]:
             step(i)
     result.hugo_pages = count_html(hugo_out)
+    result.bare_pages = count_html(bare_out) if result.bare else 0
     result.digest_pages = count_html(digest_out) if result.cold else 0
     return result
 
@@ -376,6 +396,22 @@ def results_table(results: Sequence[SizeResult]) -> str:
     return "\n".join(lines)
 
 
+def bare_table(results: Sequence[SizeResult]) -> str:
+    """The bare Python pipeline beside Hugo and digest (`--bare`): what Python and the
+    same libraries cost on these articles before any of digest's own work."""
+    lines = [
+        "| N | bare pipeline s | bare MiB | bare/Hugo | digest cold/bare |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        bare_s = median(r.bare)
+        lines.append(
+            f"| {r.n:,} | {fmt(bare_s)} | {fmt(median(r.bare, 'rss_mib'), '.0f')} | "
+            f"{ratio(bare_s, median(r.hugo))} | {ratio(median(r.cold), bare_s)} |"
+        )
+    return "\n".join(lines)
+
+
 def raw_runs(results: Sequence[SizeResult]) -> str:
     """Every measurement, so a reader can see the spread behind each median."""
     lines = [
@@ -385,6 +421,7 @@ def raw_runs(results: Sequence[SizeResult]) -> str:
     for r in results:
         for name, runs in (
             ("hugo", r.hugo),
+            ("bare pipeline", r.bare),
             ("digest cold", r.cold),
             ("digest no-change", r.nochange),
             ("digest one-sidecar", r.sidecar),
@@ -470,8 +507,12 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, hugo_version
         "",
         results_table(results),
         "",
+        *(["The bare Python pipeline (`bare.py`, on the Hugo twin's articles, "
+           f"{args.jobs or len(os.sched_getaffinity(0))} processes):", "",
+           bare_table(results), ""] if args.bare else []),
         "Output HTML files (shape check): "
-        + "; ".join(f"N={r.n:,}: Hugo {r.hugo_pages}, digest {r.digest_pages}" for r in results),
+        + "; ".join(f"N={r.n:,}: Hugo {r.hugo_pages}, digest {r.digest_pages}"
+                    + (f", bare {r.bare_pages}" if args.bare else "") for r in results),
         "",
         "Site generation (when not cached): "
         + "; ".join(f"N={r.n:,}: {fmt(r.generation_seconds)} s" for r in results),
@@ -537,6 +578,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "notes, events, people): digest on what the Hugo twin builds, without the annotations",
     )
     parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="also time the bare Python pipeline (bare.py) on the Hugo twin in each run",
+    )
+    parser.add_argument(
         "--hugo-only",
         action="store_true",
         help="time only Hugo (the reference), e.g. while digest build is broken",
@@ -558,6 +604,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     text = report(results, args, hugo_version)
     print(results_table(results))
+    if args.bare:
+        print("\n" + bare_table(results))
     for r in results:
         for failure in r.failures:
             print(f"\nN={r.n:,}: {failure}", file=sys.stderr)

@@ -67,3 +67,51 @@ def test_a_plain_site_has_the_same_articles_without_their_annotations(tmp_path: 
     checked = subprocess.run([sys.executable, "-m", "digest", "check"], cwd=tmp_path / "plain",
                              capture_output=True, text=True, timeout=120, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_bare_pipeline_builds_the_hugo_twin_the_same_with_any_number_of_processes(
+        tmp_path: Path) -> None:
+    # `bare.py` (`run.py --bare`): the issue's "bare Python pipeline" reference, on the
+    # Hugo twin's articles: a page per article and per tag, and the index 10 a page.
+    corpus = BENCHMARKS.parent / "tests" / "fixtures" / "import" / "wikinews"
+    subprocess.run([sys.executable, str(BENCHMARKS / "generate.py"), "120",
+                    str(tmp_path / "site"), "--hugo", str(tmp_path / "hugo"),
+                    "--corpus", str(corpus)],
+                   capture_output=True, text=True, timeout=120, check=True)
+    for jobs in ("1", "2"):
+        subprocess.run([sys.executable, str(BENCHMARKS / "bare.py"), str(tmp_path / "hugo"),
+                        str(tmp_path / f"out{jobs}"), "--jobs", jobs],
+                       capture_output=True, text=True, timeout=120, check=True)
+    def pages(out: str) -> dict[str, bytes]:
+        folder = tmp_path / out
+        return {p.relative_to(folder).as_posix(): p.read_bytes()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    built = pages("out1")
+    assert built == pages("out2")
+    posts = sorted((tmp_path / "hugo" / "content" / "posts").glob("*.md"))
+    fronts = [yaml.safe_load(p.read_text(encoding="utf-8").split("---\n")[1]) for p in posts]
+    tags = {tag for front in fronts for tag in front["tags"]}
+    assert len(posts) == 120 and len(tags) > 1
+    expected = ({f"posts/{p.stem}/index.html" for p in posts}
+                | {f"tags/{tag}/index.html" for tag in tags}
+                | {"index.html"} | {f"page/{n}/index.html" for n in range(2, 13)})
+    assert set(built) == expected
+    page = built[f"posts/{posts[0].stem}/index.html"].decode()
+    title = fronts[0]["title"].replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;")
+    assert f"<h1>{title}</h1>" in page and "<p>" in page
+    home = built["index.html"].decode()
+    assert home.count("<li>") == 10 and '<a href="/page/2/">Older</a>' in home
+
+
+def test_the_report_puts_the_bare_pipeline_beside_hugo_and_digest() -> None:
+    code = """
+import sys; sys.path.insert(0, sys.argv[1]); import run
+def m(s): return run.Measurement(s, 30.0, 0, "")
+r = run.SizeResult(1000, hugo=[m(2.0), m(2.2), m(1.8)], bare=[m(1.0), m(0.9), m(1.1)],
+                   cold=[m(4.0), m(4.1), m(3.9)])
+print(run.bare_table([r]))
+"""
+    done = subprocess.run([sys.executable, "-c", code, str(BENCHMARKS)], capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.splitlines()[-1] == "| 1,000 | 1.00 | 30 | 0.50× | 4.00× |"
