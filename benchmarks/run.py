@@ -258,6 +258,11 @@ def edit_one_sidecar(sidecar: Path) -> bytes:
     return original
 
 
+def bare_jobs(args: argparse.Namespace) -> int:
+    """The bare pipeline's processes: as many as digest uses by default, or `--jobs`."""
+    return args.jobs or len(os.sched_getaffinity(0))
+
+
 def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResult:
     """Run the paired measurements for one site size."""
     result = SizeResult(n, digest_skipped=args.hugo_only)
@@ -273,10 +278,8 @@ def bench_size(n: int, args: argparse.Namespace, hugo_version: str) -> SizeResul
     if args.jobs:
         build += ["--jobs", str(args.jobs)]
     hugo_cmd = ["hugo", "--quiet", "-s", str(hugo_dir), "-d", str(hugo_out)]
-    # As many processes as digest uses by default (or as --jobs asks).
-    bare_jobs = args.jobs or len(os.sched_getaffinity(0))
     bare_cmd = [sys.executable, str(BENCH_DIR / "bare.py"), str(hugo_dir), str(bare_out),
-                "--jobs", str(bare_jobs)]
+                "--jobs", str(bare_jobs(args))]
     # The middle article: neither first nor last in any sorted listing.
     stems = sorted(p.stem for p in (digest_dir / "content" / "articles").glob("*.yaml"))
     edited = digest_dir / "content" / "articles" / f"{stems[len(stems) // 2]}.yaml"
@@ -508,7 +511,7 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, hugo_version
         results_table(results),
         "",
         *(["The bare Python pipeline (`bare.py`, on the Hugo twin's articles, "
-           f"{args.jobs or len(os.sched_getaffinity(0))} processes):", "",
+           f"{bare_jobs(args)} processes):", "",
            bare_table(results), ""] if args.bare else []),
         "Output HTML files (shape check): "
         + "; ".join(f"N={r.n:,}: Hugo {r.hugo_pages}, digest {r.digest_pages}"
