@@ -220,7 +220,6 @@ def _run(todo: list[tuple[Readable, Readable | None]], config: SiteConfig,
         progress.close()
 
 
-
 class OutputSink(Protocol):
     """Where pages go: the in-memory SiteWriter or the streaming StagedSite. `write`
     runs where the page was rendered (perhaps a worker), `record` in this process."""

@@ -210,7 +210,6 @@ class ViewBuilder:
         return self.shared(("event", self.event_key(entry), self.ctx.registries_key),
                            lambda: self._event(entry))
 
-
     def _event(self, entry: ChronologyEntry) -> EventView:
         date = entry.date
         month = FuzzyDate(date.year, date.month).display() if date.month else ""
